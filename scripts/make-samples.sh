@@ -61,7 +61,8 @@ if [ -z "$FONT" ] && command -v fc-match >/dev/null; then
   FONT=$(fc-match -f '%{file}' monospace 2>/dev/null || true)
   [ -f "$FONT" ] || FONT=""
 fi
-if [ -z "$FONT" ] || ! "$FFMPEG" -hide_banner -filters 2>/dev/null | grep -qw drawtext; then
+FILTERS=$("$FFMPEG" -hide_banner -filters 2>/dev/null || true)
+if [ -z "$FONT" ] || ! grep -qw drawtext <<<"$FILTERS"; then
   FONT=""
   echo "note: no font or no drawtext filter; using testsrc2 without a clock overlay"
 fi
@@ -118,13 +119,15 @@ echo "encoding demo-fmp4/v0 (H.264 main, fMP4/CMAF)"
 # avc1 codec string (avc1.PPCCLL) from the first SPS of a rendition's video stream.
 avc_codec() {
   local hex
-  hex=$("$FFMPEG" -v error -allowed_extensions ALL -i "$1" -map 0:v:0 -c copy -bsf:v h264_mp4toannexb \
-    -frames:v 1 -f h264 - | head -c 256 | od -An -v -tx1 | tr -s ' \n' '  ')
+  "$FFMPEG" -v error -y -allowed_extensions ALL -i "$1" -map 0:v:0 -c copy -bsf:v h264_mp4toannexb \
+    -frames:v 1 -f h264 "$TMP/first.h264"
+  hex=$(od -An -v -tx1 -N 4096 "$TMP/first.h264" | tr -s ' \n' '  ')
   # Find the first NAL with type 7 (SPS) after a 00 00 01 start code; the next 3 bytes are
   # profile_idc, constraint flags, level_idc.
-  awk '{
+  awk 'function hex(h) { return (index("0123456789abcdef", substr(h, 1, 1)) - 1) * 16 + index("0123456789abcdef", substr(h, 2, 1)) - 1 }
+  {
     for (i = 3; i <= NF - 4; i++)
-      if ($(i-2) == "00" && $(i-1) == "00" && $i == "01" && (strtonum("0x" $(i+1)) % 32) == 7) {
+      if ($(i-2) == "00" && $(i-1) == "00" && $i == "01" && hex($(i+1)) % 32 == 7) {
         printf "avc1.%s%s%s", $(i+2), $(i+3), $(i+4); exit
       }
   }' <<<"$hex"
