@@ -71,7 +71,7 @@ fi
 video_filter() {
   local label=$1 h=$2
   if [ -n "$FONT" ]; then
-    local fs=$((h / 9))
+    local fs=$((h / 12))
     printf "drawtext=fontfile=%s:fontsize=%d:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=4:x=(w-text_w)/2:y=h-text_h-%d:text='hlsgate %s  %%{pts\\:hms}'" \
       "$FONT" "$fs" "$((h / 20))" "$label"
   else
@@ -83,7 +83,7 @@ video_filter() {
 INPUTS=(-f lavfi -i "testsrc2=size=640x360:rate=${FPS}" -f lavfi -i "sine=frequency=440:beep_factor=2:sample_rate=48000")
 COMMON=(-hide_banner -loglevel error -y -fflags +bitexact)
 VCOMMON=(-map 0:v:0 -c:v libx264 -pix_fmt yuv420p -r "$FPS" -g "$GOP" -keyint_min "$GOP" -sc_threshold 0
-  -preset medium -flags:v +bitexact)
+  -preset medium -threads:v 1 -flags:v +bitexact)  # one thread: x264 VBV + frame threads is not reproducible
 ACOMMON=(-map 1:a:0 -c:a aac -ac 1 -ar 48000 -b:a 32k -flags:a +bitexact)
 HLSCOMMON=(-t "$DUR" -f hls -hls_time "$SEG" -hls_playlist_type vod -hls_list_size 0 -hls_flags independent_segments)
 
@@ -159,9 +159,12 @@ stream_inf() {
     "$peak" "$avg" "$res" "$FPS" "$codec"
 }
 
+# The multivariant playlist declares the highest EXT-X-VERSION of the media playlists it lists.
+max_version() { sed -n 's/^#EXT-X-VERSION://p' "$@" | sort -n | tail -n 1; }
+
 {
   echo "#EXTM3U"
-  echo "#EXT-X-VERSION:3"
+  echo "#EXT-X-VERSION:$(max_version "$DEMO/180p/index.m3u8" "$DEMO/360p/index.m3u8")"
   echo "#EXT-X-INDEPENDENT-SEGMENTS"
   stream_inf "$DEMO/180p/index.m3u8" 320x180
   echo "180p/index.m3u8"
@@ -171,7 +174,7 @@ stream_inf() {
 
 {
   echo "#EXTM3U"
-  echo "#EXT-X-VERSION:7"
+  echo "#EXT-X-VERSION:$(max_version "$FMP4/v0/index.m3u8")"
   echo "#EXT-X-INDEPENDENT-SEGMENTS"
   stream_inf "$FMP4/v0/index.m3u8" 640x360
   echo "v0/index.m3u8"
@@ -183,8 +186,8 @@ fail=0
 check_playlist() {
   local pl=$1 dur
   dur=$("$FFPROBE" -v error -allowed_extensions ALL -show_entries format=duration -of csv=p=0 "$pl")
-  # Decode everything, so a bad key or a broken segment shows up as an error.
-  if ! "$FFMPEG" -v error -allowed_extensions ALL -i "$pl" -f null - 2>"$TMP/decode.err" || [ -s "$TMP/decode.err" ]; then
+  # Decode every stream, so a bad key or a broken segment shows up as an error.
+  if ! "$FFMPEG" -v error -allowed_extensions ALL -i "$pl" -map 0 -f null - 2>"$TMP/decode.err" || [ -s "$TMP/decode.err" ]; then
     echo "FAIL $pl: decode errors:"; sed 's/^/  /' "$TMP/decode.err"; fail=1
   fi
   if awk -v d="$dur" 'BEGIN { exit !(d + 0 >= 12) }'; then
@@ -207,7 +210,10 @@ check_segments() {
 
 echo
 echo "verifying"
-for pl in "$DEMO/master.m3u8" "$FMP4/master.m3u8"; do check_playlist "$pl"; done
+for pl in "$DEMO/master.m3u8" "$FMP4/master.m3u8" "$DEMO/180p/index.m3u8" "$DEMO/360p/index.m3u8" \
+  "$FMP4/v0/index.m3u8"; do
+  check_playlist "$pl"
+done
 for pl in "$DEMO/180p/index.m3u8" "$DEMO/360p/index.m3u8" "$FMP4/v0/index.m3u8"; do check_segments "$pl"; done
 grep -q '^#EXT-X-KEY:METHOD=AES-128,URI="../keys/360p.key",IV=0x' "$DEMO/360p/index.m3u8" \
   || { echo "FAIL 360p playlist lacks the expected EXT-X-KEY"; fail=1; }
