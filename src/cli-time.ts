@@ -1,0 +1,26 @@
+// Time arguments of the CLI: epoch seconds, ISO-8601, or a duration from now (`+90s`, `+15m`, `+2h`, `+7d`).
+
+const DURATION = /^\+(\d+)([smhd]?)$/; // 1: amount, 2: unit (seconds when absent)
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses a CLI time into epoch seconds; `nowSeconds` anchors `+duration`. Throws with a clear message. */
+export function parseTime(text: string, nowSeconds: number, flag: string): number {
+  const t = text.trim();
+  const duration = DURATION.exec(t);
+  if (duration) return nowSeconds + Number(duration[1]) * (UNIT_SECONDS[duration[2] ?? ''] ?? 1);
+  if (/^\d{1,12}$/.test(t)) return Number(t);
+  if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return Math.floor(ms / 1000);
+  }
+  throw new Error(`${flag}: "${text}" is not a time (use epoch seconds, ISO-8601 like 2026-12-31T23:59:59Z, or +30m / +2h / +7d)`);
+}
+
+/** `2026-11-22T18:00:00Z (in 59 min)` — a time in plain words relative to now. */
+export function describeTime(epochSeconds: number, nowSeconds: number): string {
+  const iso = new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  const delta = epochSeconds - nowSeconds;
+  const abs = Math.abs(delta);
+  const amount = abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : abs < 172800 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86400)} days`;
+  return `${iso} (${delta >= 0 ? `in ${amount}` : `${amount} ago`})`;
+}
