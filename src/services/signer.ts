@@ -210,7 +210,10 @@ export function cannedQuery(key: SigningKey, normalizedUrl: string, expires: num
  * resource pattern other than the URL itself). Returns the normalized URL with the signature.
  */
 export function signUrl(url: string, key: SigningKey, o: SignOptions): string {
-  const href = normalizeUrl(url);
+  // An empty query (`a?`) or trailing `&`s cannot survive appending the signing parameters, and
+  // CloudFront rebuilds the resource without them: sign the URL without them too.
+  const normalized = normalizeUrl(url);
+  const href = normalized.includes('?') ? normalized.replace(/\?&*$|&+$/, '') : normalized;
   assertUnsigned(href);
   const custom = o.notBefore !== undefined || o.ip !== undefined || (o.resource !== undefined && o.resource !== href);
   if (!custom) return appendQuery(href, cannedQuery(key, href, o.expires));
