@@ -3,6 +3,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// hlsgate targets Node 20 on purpose; the SDK's multi-line notice about Node 22 would drown the
+// one-line diagnostics the CLI prints on stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   process.stderr.write('hlsgate: dist/cli.js is missing; run `npm ci` (or `npm run build`) first\n');

@@ -235,7 +235,7 @@ function cmdKeygen(args: string[], io: CliIO): number {
 async function cmdVideos(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const { flags, positionals } = parse(rest, { title: { type: 'string' }, 'root-prefix': { type: 'string' } });
-  const catalog = openCatalog(io.env.DATABASE_URL ?? 'sqlite:./data/hlsgate.db');
+  const catalog = openCatalog(io.env.DATABASE_URL || 'sqlite:./data/hlsgate.db');
   try {
     if (sub === 'add') {
       const [id, playlistKey, ...extra] = positionals;

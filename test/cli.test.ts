@@ -167,32 +167,32 @@ describe('verify', () => {
 });
 
 describe('rewrite', () => {
-  const playlist = ['#EXTM3U', '#EXT-X-TARGETDURATION:4', '#EXT-X-KEY:METHOD=AES-128,URI="../keys/k.key"', '#EXTINF:4,', 'seg 0.ts', '#EXTINF:4,', 'seg1.ts', '#EXT-X-ENDLIST', ''].join('\n');
+  const playlist = ['#EXTM3U', '#EXT-X-TARGETDURATION:4', '#EXT-X-KEY:METHOD=AES-128,URI="keys/k.key"', '#EXTINF:4,', 'seg 0.ts', '#EXTINF:4,', 'seg1.ts', '#EXT-X-ENDLIST', ''].join('\n');
   const master = ['#EXTM3U', '#EXT-X-STREAM-INF:BANDWIDTH=100000', 'low/index.m3u8', ''].join('\n');
   const env = () => ({ CLOUDFRONT_KEY_PAIR_ID: 'KR', CLOUDFRONT_PRIVATE_KEY_FILE: join(ecDir, 'private_key.pem') });
 
   it('signs every URI of a media playlist from stdin with one wildcard policy', async () => {
-    const r = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/low/index.m3u8', '--expires', '+1h', '--mode', 'wildcard'], env(), playlist);
+    const r = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/index.m3u8', '--expires', '+1h', '--mode', 'wildcard'], env(), playlist);
     expect(r.code).toBe(0);
     const urls = r.out.split('\n').flatMap((l) => l.match(/https:\/\/[^"\s]+/g) ?? []);
     expect(urls.map((u) => u.split('?')[0])).toEqual([
       'https://cdn.example/videos/v1/keys/k.key',
-      'https://cdn.example/videos/v1/low/seg%200.ts',
-      'https://cdn.example/videos/v1/low/seg1.ts',
+      'https://cdn.example/videos/v1/seg%200.ts',
+      'https://cdn.example/videos/v1/seg1.ts',
     ]);
     const policies = new Set(urls.map((u) => new URL(u).searchParams.get('Policy')));
     expect(policies.size).toBe(1);
     const policyText = cfDecode([...policies][0] ?? '').toString();
     // The root prefix is the playlist's directory.
-    expect(JSON.parse(policyText).Statement[0].Resource).toBe('https://cdn.example/videos/v1/low/*');
+    expect(JSON.parse(policyText).Statement[0].Resource).toBe('https://cdn.example/videos/v1/*');
     const pub = createPublicKey(readFileSync(join(ecDir, 'public_key.pem')));
     const sig = new URL(urls[1] ?? '').searchParams.get('Signature') ?? '';
     expect(cryptoVerify('sha1', Buffer.from(policyText), pub, cfDecode(sig))).toBe(true);
   });
 
   it('refuses a key outside the root prefix by default', async () => {
-    // ../keys/ climbs out of low/, the root prefix the CLI derives from --playlist-url.
-    const r = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/low/index.m3u8', '--expires', '+1h'], env(), playlist.replace('../keys/k.key', '../../v2/k.key'));
+    // ../ climbs out of v1/, the root prefix the CLI derives from --playlist-url.
+    const r = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/index.m3u8', '--expires', '+1h'], env(), playlist.replace('keys/k.key', '../v2/k.key'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/outside|scope/i);
   });
@@ -240,7 +240,10 @@ describe('the installed bin', () => {
     const keyFile = join(dir, 'serve-key.pem');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const env = { ...process.env, S3_BUCKET: 'b', CDN_BASE_URL: 'https://cdn.example', CLOUDFRONT_KEY_PAIR_ID: 'K', CLOUDFRONT_PRIVATE_KEY_FILE: keyFile, SIGNED_URL_TTL: 'one hour', PORT: '0' };
-    const failed = await exec(process.execPath, ['bin/hlsgate.js', 'serve'], { env }).catch((e: { code: number; stderr: string }) => e);
+    const failed = await exec(process.execPath, ['bin/hlsgate.js', 'serve'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failed.code).toBe(1);
     const lines = failed.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
