@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'public/**', 'test-results/**', '.work/**'] },
+  { ignores: ['samples/**', 'dist/**', 'node_modules/**', 'data/**', 'public/**', 'test-results/**', '.work/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -15,12 +15,3 @@ export function parseTime(text: string, nowSeconds: number, flag: string): numbe
   }
   throw new Error(`${flag}: "${text}" is not a time (use epoch seconds, ISO-8601 like 2026-12-31T23:59:59Z, or +30m / +2h / +7d)`);
 }
-
-/** `2026-11-22T18:00:00Z (in 59 min)` — a time in plain words relative to now. */
-export function describeTime(epochSeconds: number, nowSeconds: number): string {
-  const iso = new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
-  const delta = epochSeconds - nowSeconds;
-  const abs = Math.abs(delta);
-  const amount = abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : abs < 172800 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86400)} days`;
-  return `${iso} (${delta >= 0 ? `in ${amount}` : `${amount} ago`})`;
-}

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { describeTime, parseTime } from './cli-time.js';
+import { parseTime } from './cli-time.js';
 import { loadSigningKey, signUrl, SignerError, type HashAlgorithm, type SigningKey } from './services/signer.js';
 import { verifySignedRequest, describePolicy } from './services/cf-verify.js';
 import { compilePlaylist, renderPlaylist, PlaylistError } from './services/manifest.js';
