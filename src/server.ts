@@ -1,0 +1,151 @@
+// Builds the app's dependencies from the configuration, listens, and shuts down gracefully.
+// The CLI (`hlsgate serve`) and the embedded demo stack both start the service through here.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp, type AppDeps } from './app.js';
+import { describeConfig, type ServiceConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { openCatalog, type Catalog } from './services/catalog.js';
+import { createS3Client, createS3PlaylistSource } from './services/playlist-source.js';
+import { loadSigningKey } from './services/signer.js';
+
+/** How long close() lets in-flight requests finish before it drops their connections. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface StartServerOptions {
+  config: ServiceConfig;
+  /** Defaults to a pino logger at `config.logLevel` on stdout. */
+  logger?: Logger;
+  /** An open catalog to use instead of opening `config.databaseUrl`; the caller keeps owning (and closes) it. */
+  catalog?: Catalog;
+  /** S3 credentials (e.g. the local store's); defaults to the standard AWS chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Extra readiness checks for /readyz. */
+  ready?: () => Promise<void>;
+  /** Current time in epoch milliseconds (tests). */
+  clock?: () => number;
+}
+
+export interface RunningServer {
+  /** e.g. `http://127.0.0.1:3000` (the address actually bound; port 0 picks a free one). */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish, then closes the catalog (if opened here). Idempotent. */
+  close(): Promise<void>;
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host;
+  return `http://${shown}:${address.port}`;
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen({ port, ...(host ? { host } : {}) }, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startServer(o: StartServerOptions): Promise<RunningServer> {
+  const { config } = o;
+  const logger = o.logger ?? createLogger({ level: config.logLevel });
+  // Fail on a bad key before opening anything that would need closing.
+  const signingKey = loadSigningKey({ keyPairId: config.signing.keyPairId, privateKeyPem: config.signing.privateKeyPem, hash: config.signing.hash });
+  const ownsCatalog = o.catalog === undefined;
+  const catalog = o.catalog ?? (await openCatalog(config.databaseUrl));
+  const client = createS3Client(config.s3, o.credentials);
+  const source = createS3PlaylistSource({
+    client,
+    bucket: config.s3.bucket,
+    timeoutMs: config.s3.timeoutMs,
+    maxBytes: config.s3.maxPlaylistBytes,
+    onError: (info) => logger.warn({ storage: info }, `storage error ${info.code}: ${info.cause}`),
+  });
+
+  const deps: AppDeps = {
+    catalog,
+    source,
+    signingKey,
+    clock: o.clock ?? Date.now,
+    logger,
+    config,
+    ...(o.ready ? { ready: o.ready } : {}),
+  };
+  const app = createApp(deps);
+  const server = createServer(app);
+  // Keep-alive sockets outliving the load balancer's idle timeout cause spurious 502s there.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.port, config.host);
+  } catch (err) {
+    client.destroy();
+    if (ownsCatalog) await catalog.close();
+    throw err;
+  }
+  const url = urlOf(address);
+  logger.info({ url, config: describeConfig(config) }, `hlsgate listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    logger.info('shutting down: no new connections, finishing in-flight requests');
+    const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    server.closeIdleConnections();
+    const force = setTimeout(() => {
+      logger.warn(`requests still running after ${SHUTDOWN_GRACE_MS} ms; closing their connections`);
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    try {
+      await closed;
+    } finally {
+      clearTimeout(force);
+      client.destroy();
+      if (ownsCatalog) await catalog.close();
+    }
+    logger.info('stopped');
+  }
+
+  return {
+    url,
+    port: address.port,
+    close: () => (closing ??= shutdown()),
+  };
+}
+
+/**
+ * Closes gracefully on SIGTERM/SIGINT (exit 0, or 1 if closing fails); a second signal exits at
+ * once. Returns a function that removes the handlers.
+ */
+export function installSignalHandlers(close: () => Promise<void>, logger?: Pick<Logger, 'info' | 'error'>): () => void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    logger?.info(`${signal} received, shutting down`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        if (logger) logger.error({ err }, 'shutdown failed');
+        else process.stderr.write(`hlsgate: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}

@@ -1,0 +1,74 @@
+// The HTML pages: video list, player, and error. Every interpolated value goes through escapeHtml.
+import type { Video } from '../services/catalog.js';
+import { escapeHtml, layout } from './html.js';
+
+/** Where the player and the pages find Video.js (served from the npm package, not a CDN). */
+export const VIDEO_JS_BASE = '/static/video-js';
+export const PLAYER_SCRIPT_URL = '/static/player.js';
+
+export function videoPageUrl(id: string): string {
+  return `/videos/${encodeURIComponent(id)}`;
+}
+
+export function playlistUrl(id: string): string {
+  return `${videoPageUrl(id)}/playlist.m3u8`;
+}
+
+function displayTitle(video: Pick<Video, 'id' | 'title'>): string {
+  return video.title && video.title.trim() !== '' ? video.title : video.id;
+}
+
+export function listPage(videos: readonly Pick<Video, 'id' | 'title'>[]): string {
+  const items = videos
+    .map(
+      (v) =>
+        `<li><a href="${escapeHtml(videoPageUrl(v.id))}">${escapeHtml(displayTitle(v))}<span class="id">${escapeHtml(v.id)}</span></a></li>`,
+    )
+    .join('\n');
+  const body =
+    videos.length === 0
+      ? `<h1>Videos</h1>
+<p class="muted">No videos yet. Add one with <code>hlsgate videos add &lt;id&gt; &lt;playlist-key&gt;</code> or the admin API.</p>`
+      : `<h1>Videos</h1>
+<ul class="videos">
+${items}
+</ul>`;
+  return layout({ title: 'Videos', body });
+}
+
+export function playerPage(video: Pick<Video, 'id' | 'title'>): string {
+  const title = displayTitle(video);
+  const src = playlistUrl(video.id);
+  const body = `<p><a href="/videos">&larr; All videos</a></p>
+<h1>${escapeHtml(title)}</h1>
+<div class="player">
+<video-js id="player" class="video-js vjs-fluid" controls preload="auto" data-playlist-url="${escapeHtml(src)}">
+<source src="${escapeHtml(src)}" type="application/x-mpegURL">
+<p class="vjs-no-js">This player needs JavaScript.</p>
+</video-js>
+</div>`;
+  return layout({
+    title,
+    body,
+    stylesheets: [`${VIDEO_JS_BASE}/video-js.min.css`],
+    scripts: [`${VIDEO_JS_BASE}/video.min.js`, PLAYER_SCRIPT_URL],
+  });
+}
+
+const HEADINGS: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Not authorized',
+  404: 'Not found',
+  502: 'The video storage failed',
+  503: 'Not ready',
+  504: 'The video storage did not answer in time',
+};
+
+export function errorPage(status: number, message: string): string {
+  const heading = HEADINGS[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');
+  const body = `<h1>${escapeHtml(heading)}</h1>
+<p>${escapeHtml(message)}</p>
+<p class="muted">HTTP ${escapeHtml(status)}</p>
+<p><a href="/videos">All videos</a></p>`;
+  return layout({ title: heading, body });
+}
