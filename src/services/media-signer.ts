@@ -1,0 +1,72 @@
+// The two signing modes (DESIGN.md, SIGNING_MODE) as `signMedia` callbacks for renderPlaylist().
+//
+// - `url`: one signature per URI: a canned policy (custom when an IP or not-before is set), the way
+//   AWS documents it. Costs one private-key operation per distinct URL of the playlist.
+// - `wildcard`: one custom policy whose Resource is `<rootUrl>*`, signed once when the signer is
+//   created; every URL gets the same query appended. One private-key operation per playlist.
+//
+// Pure but for crypto: expiry and keys are passed in. A signer is meant to live for one response
+// (or one viewer/expiry bucket): it memoizes.
+import { appendQuery, customPolicyJson, customPolicyQuery, normalizeUrl, signUrl, SignerError, type CustomPolicy, type SignOptions, type SigningKey } from './signer.js';
+
+export type SigningMode = 'url' | 'wildcard';
+
+export interface MediaSignerOptions {
+  /** `url`: a policy per URL; `wildcard`: one policy for everything under rootUrl. */
+  mode: SigningMode;
+  /** Parsed CloudFront private key with its key pair id and hash algorithm. */
+  key: SigningKey;
+  /** Absolute CDN URL of the video's root prefix, ending in '/'; URLs outside it are refused. */
+  rootUrl: string;
+  /** Epoch seconds after which CloudFront refuses the URLs. */
+  expires: number;
+  /** Epoch seconds before which CloudFront refuses the URLs (forces a custom policy). */
+  notBefore?: number;
+  /** Viewer address restriction, one CIDR (forces a custom policy). */
+  ip?: string;
+}
+
+/**
+ * Returns `signMedia(url)`: the signed form of a normalized absolute URL under rootUrl. Throws
+ * SignerError for a URL outside rootUrl (defence in depth: compilePlaylist already refuses them)
+ * and, in wildcard mode, for a root whose URL holds `*` (it would widen the policy's Resource).
+ */
+export function createMediaSigner(o: MediaSignerOptions): (url: string) => string {
+  const rootUrl = normalizeUrl(o.rootUrl);
+  if (!rootUrl.endsWith('/') || rootUrl.includes('?')) throw new SignerError(`root URL "${o.rootUrl}" must end in "/" and carry no query`);
+  const assertUnderRoot = (url: string): void => {
+    if (!url.startsWith(rootUrl)) throw new SignerError(`refusing to sign "${url.slice(0, 200)}": it is not under the video root ${rootUrl}`);
+  };
+
+  if (o.mode === 'wildcard') {
+    // `*` and `?` are wildcards in a policy Resource; a literal `*` in the root would let the
+    // policy cover other prefixes. (`?` cannot occur: it is percent-encoded in a path.)
+    if (rootUrl.includes('*')) throw new SignerError(`root URL "${rootUrl}" contains "*", which a wildcard policy would read as a wildcard; use SIGNING_MODE=url for this video`);
+    const policy: CustomPolicy = { resource: `${rootUrl}*`, dateLessThan: o.expires };
+    if (o.notBefore !== undefined) policy.dateGreaterThan = o.notBefore;
+    if (o.ip !== undefined) policy.sourceIp = o.ip;
+    const query = customPolicyQuery(o.key, policy);
+    return (url: string): string => {
+      assertUnderRoot(url);
+      return appendQuery(url, query);
+    };
+  }
+
+  if (o.mode !== 'url') throw new SignerError(`signing mode "${String(o.mode)}" is not url or wildcard`);
+  // Check expiry, not-before and IP now rather than at the first URL.
+  customPolicyJson({ dateLessThan: o.expires, ...(o.notBefore !== undefined ? { dateGreaterThan: o.notBefore } : {}), ...(o.ip !== undefined ? { sourceIp: o.ip } : {}) });
+  // signUrl normalizes (the string signed is the string emitted), refuses URLs that already carry
+  // signing parameters, and picks a canned policy unless ip/notBefore need a custom one.
+  const signOptions: SignOptions = { expires: o.expires };
+  if (o.notBefore !== undefined) signOptions.notBefore = o.notBefore;
+  if (o.ip !== undefined) signOptions.ip = o.ip;
+  const memo = new Map<string, string>();
+  return (url: string): string => {
+    const hit = memo.get(url);
+    if (hit !== undefined) return hit;
+    assertUnderRoot(url);
+    const signed = signUrl(url, o.key, signOptions);
+    memo.set(url, signed);
+    return signed;
+  };
+}
