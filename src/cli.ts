@@ -30,7 +30,8 @@ const USAGE = `usage: hlsgate <command> [options]
   sign <url> --expires <time> [--policy-resource <pattern>] [--not-before <time>] [--ip <cidr>]
        [--hash SHA1|SHA256] [--key-pair-id ID] [--private-key-file F]
   rewrite [file|-] --playlist-url <url> --expires <time> [--mode url|wildcard]
-       [--media-route <template with {path}>] [--out-of-scope refuse|keep] [--key-pair-id ID] [--private-key-file F]
+       [--media-route <template with {path}>] [--root-url <folder URL>] [--out-of-scope refuse|keep]
+       [--key-pair-id ID] [--private-key-file F]
   verify <signed-url> --public-key-file F [--key-pair-id ID] [--now <time>] [--ip <addr>]
   keygen [--type rsa|ecdsa] [--out DIR] [--force]
   serve                       run the service (embedded demo stack when no AWS variables are set)
@@ -132,12 +133,18 @@ async function cmdRewrite(args: string[], io: CliIO): Promise<number> {
     mode: { type: 'string' },
     'media-route': { type: 'string' },
     'out-of-scope': { type: 'string' },
+    'root-url': { type: 'string' },
   });
   const source = positionals[0] ?? '-';
   if (positionals.length > 1) throw new UsageError('rewrite takes at most one file');
   const text = source === '-' ? await io.readStdin() : readFileSync(source);
   const playlistUrl = new URL(required(flags, 'playlist-url'));
-  const rootUrl = new URL('./', playlistUrl).href;
+  // The root prefix is the playlist's directory unless --root-url widens it (e.g. to the video's
+  // folder when a rendition's key lives in a sibling `../keys/`).
+  const rootUrl = new URL(str(flags, 'root-url') ?? './', playlistUrl).href;
+  if (!rootUrl.endsWith('/') || !playlistUrl.href.startsWith(rootUrl)) {
+    throw new UsageError(`--root-url: "${rootUrl}" must be a folder URL (ending in /) containing the playlist`);
+  }
   const mode = (str(flags, 'mode') ?? 'wildcard') as SigningMode;
   if (mode !== 'url' && mode !== 'wildcard') throw new UsageError(`--mode: "${mode}" is not url or wildcard`);
   const outOfScope = str(flags, 'out-of-scope') ?? 'refuse';

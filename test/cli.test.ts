@@ -197,6 +197,16 @@ describe('rewrite', () => {
     expect(r.err).toMatch(/outside|scope/i);
   });
 
+  it('widens the root prefix with --root-url and refuses one that does not contain the playlist', async () => {
+    const nested = playlist.replace('keys/k.key', '../keys/k.key');
+    const ok = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/low/index.m3u8', '--root-url', 'https://cdn.example/videos/v1/', '--expires', '+1h'], env(), nested);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/URI="https:\/\/cdn\.example\/videos\/v1\/keys\/k\.key\?Policy=/);
+    const bad = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/low/index.m3u8', '--root-url', 'https://cdn.example/videos/v2/', '--expires', '+1h'], env(), nested);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--root-url/);
+  });
+
   it('routes nested playlists through --media-route', async () => {
     const file = join(dir, 'master.m3u8');
     writeFileSync(file, master);
