@@ -1,5 +1,6 @@
 # hlsgate production image. Build: docker build -t hlsgate .
-# Runs `hlsgate serve`; configure it with the environment variables of .env.example (AWS mode).
+# Runs `hlsgate serve` in AWS mode: configure it with the environment variables of .env.example.
+# (The embedded demo stack is for `npm start` on a workstation; the image ships no samples.)
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -24,7 +25,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-COPY public ./public
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 EXPOSE 3000
