@@ -12,9 +12,12 @@ import { createHttpLogger } from './logger.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
 import { videosRouter } from './routes/videos.js';
+import { jwtAuthorize, type Authorize } from './routes/viewer.js';
 import type { Catalog } from './services/catalog.js';
 import type { PlaylistSource } from './services/playlist-source.js';
+import type { PlaybackCache } from './services/render-cache.js';
 import type { SigningKey } from './services/signer.js';
+import { createViewerTokenVerifier } from './services/viewer-auth.js';
 import { errorPage, PLAYER_SCRIPT_URL, VIDEO_JS_BASE } from './views/pages.js';
 import { PLAYER_SCRIPT } from './views/player-script.js';
 import { sendHtml } from './views/respond.js';
@@ -26,9 +29,31 @@ export interface AppDeps {
   /** Current time, epoch milliseconds (injected so tests control signature expiry). */
   clock: () => number;
   logger: Logger;
-  config: Pick<ServiceConfig, 'cdnBaseUrl' | 'signing' | 'adminToken' | 'trustProxy'> & { s3: { maxPlaylistBytes: number } };
+  config: Pick<ServiceConfig, 'cdnBaseUrl' | 'signing' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute'> & {
+    s3: { maxPlaylistBytes: number };
+  };
+  /**
+   * Who may watch (the player page and every playlist). Absent: the built-in implementation chosen
+   * by `config.viewerAuth` (`jwt`), or anyone (`none`). Hosts embedding hlsgate pass their own.
+   */
+  authorize?: Authorize;
   /** Extra readiness checks (e.g. the embedded stack's local edge); rejects when not ready. */
   ready?: () => Promise<void>;
+  /** Compiled playlists, signatures and shared responses (issue 5); absent: all done per request. */
+  playbackCache?: PlaybackCache;
+}
+
+export type { Authorize, AuthorizeResult } from './routes/viewer.js';
+
+/** The `authorize` in force: the one given, else the built-in JWT check, else none (anyone may watch). */
+function viewerAuthorizer(deps: AppDeps): Authorize | undefined {
+  if (deps.authorize) return deps.authorize;
+  const auth = deps.config.viewerAuth;
+  if (auth?.mode === 'jwt') return jwtAuthorize(createViewerTokenVerifier(auth), deps.clock);
+  if (auth?.warn !== false) {
+    deps.logger.warn('VIEWER_AUTH=none: anyone who can reach /videos/<id> can watch every video; set VIEWER_AUTH=jwt (README: "Viewer authorization")');
+  }
+  return undefined;
 }
 
 /** Where a failed request's error body goes: a person (HTML), a program (JSON) or a player (text). */
@@ -76,6 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Playlists carry fresh signatures on every request: an ETag would only invite wrong 304s.
   app.set('etag', false);
   app.set('trust proxy', trustProxySetting(deps.config.trustProxy));
+  const authorize = viewerAuthorizer(deps);
 
   app.use(createHttpLogger(deps.logger));
   app.use((_req, res, next) => {
@@ -84,6 +110,9 @@ export function createApp(deps: AppDeps): express.Express {
       // Signed URLs must never leak to other sites through Referer.
       'Referrer-Policy': 'no-referrer',
       'X-Frame-Options': 'DENY',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      // Nothing but the pages (which replace this with their own policy) is meant to be rendered.
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
     });
     next();
   });
@@ -97,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   const pub = publicDir();
   if (pub) app.use('/static/', express.static(pub, { index: false, redirect: false }));
 
-  app.use(videosRouter(deps));
+  app.use(videosRouter(deps, { ...(authorize ? { authorize } : {}) }));
 
   const adminToken = deps.config.adminToken;
   if (adminToken) app.use('/api/videos', adminRouter(deps, adminToken));

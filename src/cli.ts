@@ -12,6 +12,7 @@ import { verifySignedRequest, describePolicy } from './services/cf-verify.js';
 import { compilePlaylist, renderPlaylist, PlaylistError } from './services/manifest.js';
 import { createMediaSigner, type SigningMode } from './services/media-signer.js';
 import { openCatalog, parseVideoInput, CatalogInputError } from './services/catalog.js';
+import { mintViewerToken, ViewerAuthConfigError } from './services/viewer-auth.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -39,6 +40,8 @@ const USAGE = `usage: hlsgate <command> [options]
   videos add <id> <playlist-key> [--title T] [--root-prefix P]
   videos list
   videos rm <id>
+  token <video-id> [--ttl 1h] [--all] [--sub S] [--base-url URL]
+                              mint a test viewer token (HS256, VIEWER_JWT_SECRET)
 
 <time>: epoch seconds, ISO-8601 (2026-12-31T23:59:59Z) or +duration (+90s, +15m, +2h, +7d).
 Keys default to CLOUDFRONT_KEY_PAIR_ID, CLOUDFRONT_PRIVATE_KEY_FILE / CLOUDFRONT_PRIVATE_KEY,
@@ -276,6 +279,50 @@ async function cmdVideos(args: string[], io: CliIO): Promise<number> {
   }
 }
 
+const TTL = /^\+?(\d{1,9})([smhd]?)$/;
+const TTL_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `hlsgate token <video-id> [--ttl 1h] [--all]`: a viewer token for testing VIEWER_AUTH=jwt. */
+async function cmdToken(args: string[], io: CliIO): Promise<number> {
+  const { flags, positionals } = parse(args, {
+    ttl: { type: 'string' },
+    all: { type: 'boolean' },
+    sub: { type: 'string' },
+    'base-url': { type: 'string' },
+  });
+  const [id, ...extra] = positionals;
+  if (extra.length || (!id && !flags.all)) throw new UsageError('usage: hlsgate token <video-id> [--ttl 1h] [--all] [--sub S] [--base-url URL]');
+  const ttlText = str(flags, 'ttl') ?? '1h';
+  const ttl = TTL.exec(ttlText.trim());
+  const ttlSeconds = ttl ? Number(ttl[1]) * (TTL_UNITS[ttl[2] ?? ''] ?? 1) : NaN;
+  if (!(ttlSeconds > 0)) throw new UsageError(`--ttl: "${ttlText}" is not a duration (e.g. 90s, 15m, 1h, 7d)`);
+  const secret = io.env.VIEWER_JWT_SECRET;
+  if (!secret) throw new UsageError('VIEWER_JWT_SECRET is not set: the token is signed with the secret the service checks (VIEWER_AUTH=jwt)');
+  let token: string;
+  try {
+    token = await mintViewerToken({
+      secret,
+      ...(flags.all ? {} : { videos: [id!] }),
+      ttlSeconds,
+      nowMs: io.now(),
+      ...(str(flags, 'sub') ? { subject: str(flags, 'sub') } : {}),
+      ...(io.env.VIEWER_JWT_AUDIENCE ? { audience: io.env.VIEWER_JWT_AUDIENCE } : {}),
+      ...(io.env.VIEWER_JWT_ISSUER ? { issuer: io.env.VIEWER_JWT_ISSUER } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ViewerAuthConfigError) throw new UsageError(`VIEWER_JWT_SECRET: ${err.message}`);
+    throw err;
+  }
+  io.stdout(token);
+  const base = (str(flags, 'base-url') ?? io.env.HLSGATE_URL ?? `http://127.0.0.1:${io.env.PORT || 3000}`).replace(/\/+$/, '');
+  io.stderr(
+    id
+      ? `open ${base}/videos/${encodeURIComponent(id)}?token=${token}  (valid ${ttlText}${flags.all ? ', all videos' : ''})`
+      : `send it as "Authorization: Bearer <token>" or open ${base}/videos/<id>?token=<token>  (valid ${ttlText}, all videos)`,
+  );
+  return 0;
+}
+
 async function cmdServe(args: string[], io: CliIO): Promise<number> {
   if (args.length) throw new UsageError('serve takes no arguments; configure it with environment variables (see .env.example)');
   const { serveFromEnv } = await import('./serve.js');
@@ -323,6 +370,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await cmdVideos(args, io);
       case 'serve':
         return await cmdServe(args, io);
+      case 'token':
+        return await cmdToken(args, io);
       case 'edge':
         return await cmdEdge(args, io);
       case undefined:

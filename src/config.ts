@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { normalizeCdnBase } from './services/cdn-url.js';
 import { loadSigningKey, normalizeCidr, SignerError } from './services/signer.js';
+import { checkJwksUrl, DEFAULT_CLOCK_SKEW_SECONDS, publicKeyAlgorithm, secretBytes, ViewerAuthConfigError, type ViewerAuthConfig } from './services/viewer-auth.js';
 
 /** A configuration problem. `message` is one line, naming the variable(s) and what is wrong. */
 export class ConfigError extends Error {
@@ -30,13 +31,35 @@ export interface ServiceConfig {
   s3: { bucket: string; region: string; endpoint?: string; forcePathStyle: boolean; timeoutMs: number; maxPlaylistBytes: number };
   /** Normalized: http(s), no trailing slash; maps to the bucket root. */
   cdnBaseUrl: string;
-  signing: { keyPairId: string; privateKeyPem: string; hash: 'SHA1' | 'SHA256'; mode: 'wildcard' | 'url'; ttlSeconds: number; expiryMarginSeconds: number };
+  signing: {
+    keyPairId: string;
+    privateKeyPem: string;
+    hash: 'SHA1' | 'SHA256';
+    mode: SigningMode;
+    ttlSeconds: number;
+    expiryMarginSeconds: number;
+    /** Expiries are rounded up to a multiple of this (SIGNATURE_WINDOW_SECONDS); absent: DEFAULTS. */
+    windowSeconds?: number;
+  };
+  /** In-memory caches (issue 5); absent: DEFAULTS. */
+  cache?: { playlistMaxBytes: number; renderMaxBytes: number; vodRevalidateSeconds: number };
   databaseUrl: string;
   adminToken?: string;
   logLevel: LogLevel;
   /** Express 'trust proxy' value (addresses, CIDRs, loopback/linklocal/uniquelocal), or false. */
   trustProxy: string | false;
+  /** Who may watch (VIEWER_AUTH...); absent = anyone. */
+  viewerAuth?: ViewerAuthConfig;
+  /** SIGNING_MODE=cookies: the CloudFront cookies' Domain (CDN_COOKIE_DOMAIN); absent = the app's host only. */
+  cdnCookieDomain?: string;
+  /** SIGNED_URL_BIND_IP: signatures only work from the viewer's address. */
+  bindIp?: boolean;
+  /** RATE_LIMIT_PER_MINUTE: playlist requests per client and minute (0 = unlimited). */
+  rateLimitPerMinute?: number;
 }
+
+/** wildcard / url: signed URLs in the playlists; cookies: CloudFront signed cookies and plain URLs. */
+export type SigningMode = 'wildcard' | 'url' | 'cookies';
 
 export type LoadedConfig =
   | { kind: 'aws'; config: ServiceConfig }
@@ -47,12 +70,15 @@ export type LoadedConfig =
       databaseUrl: string;
       adminToken?: string;
       logLevel: ServiceConfig['logLevel'];
-      signingMode: 'wildcard' | 'url';
+      signingMode: SigningMode;
       ttlSeconds: number;
       expiryMarginSeconds: number;
       dataDir: string;
       edgePort: number;
       s3Port: number;
+      viewerAuth: ViewerAuthConfig;
+      bindIp: boolean;
+      rateLimitPerMinute: number;
     };
 
 export const DEFAULTS = {
@@ -70,10 +96,17 @@ export const DEFAULTS = {
   DATA_DIR: './data',
   EDGE_PORT: 0,
   LOCAL_S3_PORT: 0,
+  VIEWER_AUTH: 'none',
+  VIEWER_JWT_CLOCK_SKEW: DEFAULT_CLOCK_SKEW_SECONDS,
+  RATE_LIMIT_PER_MINUTE: 600,
+  PLAYLIST_CACHE_MAX_BYTES: 64 * 1024 * 1024,
+  RENDER_CACHE_MAX_BYTES: 64 * 1024 * 1024,
+  VOD_REVALIDATE_SECONDS: 30,
+  SIGNATURE_WINDOW_SECONDS: 300,
 } as const;
 
 /** Variables whose values must never appear in messages. */
-const SECRET = new Set(['CLOUDFRONT_PRIVATE_KEY', 'ADMIN_TOKEN']);
+const SECRET = new Set(['CLOUDFRONT_PRIVATE_KEY', 'ADMIN_TOKEN', 'VIEWER_JWT_SECRET']);
 /** Any of these set => the AWS configuration (else the embedded stack). */
 const AWS_TRIGGERS = ['S3_BUCKET', 'CDN_BASE_URL', 'CLOUDFRONT_KEY_PAIR_ID', 'CLOUDFRONT_PRIVATE_KEY', 'CLOUDFRONT_PRIVATE_KEY_FILE'] as const;
 
@@ -192,6 +225,13 @@ const trustProxy = z
     return parts.join(',');
   });
 
+const cookieDomain = z
+  .string()
+  .trim()
+  .refine((d) => /^\.?(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(d), {
+    error: 'expected a domain shared by the app and the CDN, such as .example.com',
+  });
+
 const envSchema = z.object({
   PORT: wholeNumber(0, 65535, 'a TCP port number').optional(),
   HOST: host.optional(),
@@ -206,7 +246,17 @@ const envSchema = z.object({
   CLOUDFRONT_PRIVATE_KEY_FILE: z.string().optional(),
   CLOUDFRONT_PRIVATE_KEY: z.string().optional(),
   CLOUDFRONT_HASH_ALGORITHM: oneOf(['SHA1', 'SHA256'] as const, (s) => s.toUpperCase().replace('-', '')).optional(),
-  SIGNING_MODE: oneOf(['wildcard', 'url'] as const, (s) => s.toLowerCase()).optional(),
+  SIGNING_MODE: oneOf(['wildcard', 'url', 'cookies'] as const, (s) => s.toLowerCase()).optional(),
+  CDN_COOKIE_DOMAIN: cookieDomain.optional(),
+  SIGNED_URL_BIND_IP: boolean.optional(),
+  VIEWER_AUTH: oneOf(['none', 'jwt'] as const, (s) => s.toLowerCase()).optional(),
+  VIEWER_JWT_SECRET: z.string().optional(),
+  VIEWER_JWT_PUBLIC_KEY_FILE: z.string().optional(),
+  VIEWER_JWKS_URL: z.string().trim().optional(),
+  VIEWER_JWT_AUDIENCE: z.string().trim().optional(),
+  VIEWER_JWT_ISSUER: z.string().trim().optional(),
+  VIEWER_JWT_CLOCK_SKEW: wholeNumber(0, 600, 'whole seconds').optional(),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1_000_000, 'requests per minute (0 = no limit)').optional(),
   SIGNED_URL_TTL: wholeNumber(60, 604_800, 'whole seconds').optional(),
   SIGNED_URL_MARGIN: wholeNumber(0, 86_400, 'whole seconds').optional(),
   DATABASE_URL: databaseUrl.optional(),
@@ -216,6 +266,10 @@ const envSchema = z.object({
   DATA_DIR: z.string().optional(),
   EDGE_PORT: wholeNumber(0, 65535, 'a TCP port number').optional(),
   LOCAL_S3_PORT: wholeNumber(0, 65535, 'a TCP port number').optional(),
+  PLAYLIST_CACHE_MAX_BYTES: wholeNumber(0, 16 * 1024 ** 3, 'a size in bytes').optional(),
+  RENDER_CACHE_MAX_BYTES: wholeNumber(0, 16 * 1024 ** 3, 'a size in bytes').optional(),
+  VOD_REVALIDATE_SECONDS: wholeNumber(1, 86_400, 'whole seconds').optional(),
+  SIGNATURE_WINDOW_SECONDS: wholeNumber(0, 86_400, 'whole seconds').optional(),
 });
 
 type Env = z.output<typeof envSchema>;
@@ -272,6 +326,9 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     ...(e.ADMIN_TOKEN !== undefined ? { adminToken: e.ADMIN_TOKEN } : {}),
   };
   const signingMode = e.SIGNING_MODE ?? DEFAULTS.SIGNING_MODE;
+  const viewerAuth = viewerAuthFrom(e, raw, readFile, problems);
+  const bindIp = e.SIGNED_URL_BIND_IP ?? false;
+  const rateLimitPerMinute = e.RATE_LIMIT_PER_MINUTE ?? DEFAULTS.RATE_LIMIT_PER_MINUTE;
 
   const setTriggers = AWS_TRIGGERS.filter((name) => raw[name] !== undefined);
   if (setTriggers.length === 0) {
@@ -290,6 +347,9 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
       dataDir,
       edgePort: e.EDGE_PORT ?? DEFAULTS.EDGE_PORT,
       s3Port: e.LOCAL_S3_PORT ?? DEFAULTS.LOCAL_S3_PORT,
+      viewerAuth: viewerAuth ?? { mode: 'none', warn: false },
+      bindIp,
+      rateLimitPerMinute,
     };
   }
 
@@ -325,6 +385,19 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
   }
 
   const hash = e.CLOUDFRONT_HASH_ALGORITHM ?? DEFAULTS.CLOUDFRONT_HASH_ALGORITHM;
+  if (signingMode === 'cookies' && e.CDN_BASE_URL !== undefined) {
+    const cdnHost = new URL(e.CDN_BASE_URL).hostname.replace(/^\[|\]$/g, '');
+    const loopback = cdnHost === 'localhost' || cdnHost === '::1' || /^127\./.test(cdnHost);
+    if (e.CDN_COOKIE_DOMAIN === undefined) {
+      if (!loopback) {
+        problems.push(
+          `CDN_COOKIE_DOMAIN: required with SIGNING_MODE=cookies: a domain shared by this service and the CDN (${cdnHost}), e.g. .example.com (the CDN needs an alternate domain name under it)`,
+        );
+      }
+    } else if (!domainMatch(cdnHost, e.CDN_COOKIE_DOMAIN)) {
+      problems.push(`CDN_COOKIE_DOMAIN: ${shown(e.CDN_COOKIE_DOMAIN)} does not cover the CDN host ${cdnHost} (CDN_BASE_URL): browsers would never send the cookies to it`);
+    }
+  }
   if (keyVar && privateKeyPem !== undefined && e.CLOUDFRONT_KEY_PAIR_ID !== undefined) {
     try {
       loadSigningKey({ keyPairId: e.CLOUDFRONT_KEY_PAIR_ID, privateKeyPem, hash });
@@ -354,11 +427,84 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
       mode: signingMode,
       ttlSeconds,
       expiryMarginSeconds,
+      windowSeconds: e.SIGNATURE_WINDOW_SECONDS ?? DEFAULTS.SIGNATURE_WINDOW_SECONDS,
+    },
+    cache: {
+      playlistMaxBytes: e.PLAYLIST_CACHE_MAX_BYTES ?? DEFAULTS.PLAYLIST_CACHE_MAX_BYTES,
+      renderMaxBytes: e.RENDER_CACHE_MAX_BYTES ?? DEFAULTS.RENDER_CACHE_MAX_BYTES,
+      vodRevalidateSeconds: e.VOD_REVALIDATE_SECONDS ?? DEFAULTS.VOD_REVALIDATE_SECONDS,
     },
     databaseUrl: e.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
     trustProxy: e.TRUST_PROXY ?? false,
+    viewerAuth: viewerAuth ?? { mode: 'none' },
+    bindIp,
+    rateLimitPerMinute,
+    ...(signingMode === 'cookies' && e.CDN_COOKIE_DOMAIN !== undefined ? { cdnCookieDomain: e.CDN_COOKIE_DOMAIN } : {}),
   };
   return { kind: 'aws', config };
+}
+
+/** RFC 6265 domain-match (a leading dot on the domain is ignored). */
+function domainMatch(host: string, domain: string): boolean {
+  const h = host.toLowerCase();
+  const d = domain.toLowerCase().replace(/^\./, '');
+  return h === d || h.endsWith(`.${d}`);
+}
+
+/**
+ * VIEWER_AUTH and its VIEWER_JWT_* settings; pushes one problem per bad variable. undefined when
+ * there were problems (the caller throws) or VIEWER_AUTH is unset.
+ */
+function viewerAuthFrom(e: Env, raw: Record<string, string>, readFile: (path: string) => string, problems: string[]): ViewerAuthConfig | undefined {
+  const jwtVars = ['VIEWER_JWT_SECRET', 'VIEWER_JWT_PUBLIC_KEY_FILE', 'VIEWER_JWKS_URL'] as const;
+  const given = jwtVars.filter((name) => raw[name] !== undefined);
+  const mode = e.VIEWER_AUTH ?? DEFAULTS.VIEWER_AUTH;
+  if (mode === 'none') {
+    if (given.length > 0) problems.push(`VIEWER_AUTH: ${given[0]} is set but VIEWER_AUTH is not jwt; set VIEWER_AUTH=jwt to check viewer tokens (or unset ${given[0]})`);
+    return e.VIEWER_AUTH === undefined ? undefined : { mode: 'none' };
+  }
+  if (given.length !== 1) {
+    problems.push(
+      given.length === 0
+        ? 'VIEWER_AUTH: jwt needs exactly one key: VIEWER_JWT_SECRET (HS256), VIEWER_JWT_PUBLIC_KEY_FILE (RS256/ES256 PEM) or VIEWER_JWKS_URL'
+        : `VIEWER_AUTH: set only one of ${given.join(', ')}`,
+    );
+    return undefined;
+  }
+  const before = problems.length;
+  const which = given[0]!;
+  let key: Extract<ViewerAuthConfig, { mode: 'jwt' }>['key'] | undefined;
+  try {
+    if (which === 'VIEWER_JWT_SECRET') {
+      secretBytes(raw.VIEWER_JWT_SECRET!);
+      key = { kind: 'secret', secret: raw.VIEWER_JWT_SECRET! };
+    } else if (which === 'VIEWER_JWT_PUBLIC_KEY_FILE') {
+      const path = raw.VIEWER_JWT_PUBLIC_KEY_FILE!.trim();
+      let pem: string;
+      try {
+        pem = readFile(path);
+      } catch (err) {
+        problems.push(`VIEWER_JWT_PUBLIC_KEY_FILE: cannot read ${shown(path)}: ${readError(err)}`);
+        return undefined;
+      }
+      publicKeyAlgorithm(pem);
+      key = { kind: 'publicKey', pem };
+    } else {
+      checkJwksUrl(e.VIEWER_JWKS_URL!);
+      key = { kind: 'jwks', url: e.VIEWER_JWKS_URL! };
+    }
+  } catch (err) {
+    if (!(err instanceof ViewerAuthConfigError)) throw err;
+    problems.push(`${which}: ${err.message}`);
+  }
+  if (problems.length > before || key === undefined) return undefined;
+  return {
+    mode: 'jwt',
+    key,
+    ...(e.VIEWER_JWT_AUDIENCE ? { audience: e.VIEWER_JWT_AUDIENCE } : {}),
+    ...(e.VIEWER_JWT_ISSUER ? { issuer: e.VIEWER_JWT_ISSUER } : {}),
+    clockSkewSeconds: e.VIEWER_JWT_CLOCK_SKEW ?? DEFAULTS.VIEWER_JWT_CLOCK_SKEW,
+  };
 }
 
 const REDACTED = '[redacted]';
@@ -376,9 +522,14 @@ export function describeConfig(c: ServiceConfig): Record<string, unknown> {
     s3: { ...c.s3 },
     cdnBaseUrl: c.cdnBaseUrl,
     signing: { ...c.signing, privateKeyPem: REDACTED },
+    ...(c.cache === undefined ? {} : { cache: { ...c.cache } }),
     databaseUrl: redactUrl(c.databaseUrl),
     adminToken: c.adminToken === undefined ? undefined : REDACTED,
     logLevel: c.logLevel,
     trustProxy: c.trustProxy,
+    viewerAuth: c.viewerAuth === undefined ? { mode: 'none' } : c.viewerAuth.mode === 'jwt' && c.viewerAuth.key.kind === 'secret' ? { ...c.viewerAuth, key: { kind: 'secret', secret: REDACTED } } : c.viewerAuth,
+    cdnCookieDomain: c.cdnCookieDomain,
+    bindIp: c.bindIp ?? false,
+    rateLimitPerMinute: c.rateLimitPerMinute,
   };
 }

@@ -4,10 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp, type AppDeps } from './app.js';
-import { describeConfig, type ServiceConfig } from './config.js';
+import { DEFAULTS, describeConfig, type ServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openCatalog, type Catalog } from './services/catalog.js';
+import { createCachingPlaylistSource } from './services/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from './services/playlist-source.js';
+import { createPlaybackCache } from './services/render-cache.js';
 import { loadSigningKey } from './services/signer.js';
 
 /** How long close() lets in-flight requests finish before it drops their connections. */
@@ -60,21 +62,35 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const ownsCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? (await openCatalog(config.databaseUrl));
   const client = createS3Client(config.s3, o.credentials);
-  const source = createS3PlaylistSource({
+  const s3Source = createS3PlaylistSource({
     client,
     bucket: config.s3.bucket,
     timeoutMs: config.s3.timeoutMs,
     maxBytes: config.s3.maxPlaylistBytes,
     onError: (info) => logger.warn({ storage: info }, `storage error ${info.code}: ${info.cause}`),
   });
+  const clock = o.clock ?? Date.now;
+  // Issue 5: the origin cache (revalidated, single-flight) in front of S3; compiled playlists,
+  // signatures (expiries rounded up to the window) and shared responses in the playback cache.
+  const cache = config.cache ?? {
+    playlistMaxBytes: DEFAULTS.PLAYLIST_CACHE_MAX_BYTES,
+    renderMaxBytes: DEFAULTS.RENDER_CACHE_MAX_BYTES,
+    vodRevalidateSeconds: DEFAULTS.VOD_REVALIDATE_SECONDS,
+  };
+  const source = createCachingPlaylistSource(s3Source, { maxBytes: cache.playlistMaxBytes, vodRevalidateMs: cache.vodRevalidateSeconds * 1000, clock });
+  const serviceConfig: ServiceConfig = {
+    ...config,
+    signing: { ...config.signing, windowSeconds: config.signing.windowSeconds ?? DEFAULTS.SIGNATURE_WINDOW_SECONDS },
+  };
 
   const deps: AppDeps = {
     catalog,
     source,
     signingKey,
-    clock: o.clock ?? Date.now,
+    clock,
     logger,
-    config,
+    config: serviceConfig,
+    ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
     ...(o.ready ? { ready: o.ready } : {}),
   };
   const app = createApp(deps);

@@ -9,11 +9,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { LogLevel, ServiceConfig } from '../config.js';
+import type { LogLevel, ServiceConfig, SigningMode } from '../config.js';
 import { startEdge } from '../edge/index.js';
 import { startServer } from '../server.js';
 import { openCatalog, type Catalog } from '../services/catalog.js';
 import { loadSigningKey, type HashAlgorithm } from '../services/signer.js';
+import type { ViewerAuthConfig } from '../services/viewer-auth.js';
 import { startLocalS3, type LocalS3 } from './s3-store.js';
 import { uploadSamples } from './seed.js';
 
@@ -44,7 +45,8 @@ export interface EmbeddedOptions {
   adminToken?: string;
   /** The service's pino level (`silent` for tests). */
   logLevel?: LogLevel;
-  signingMode?: 'wildcard' | 'url';
+  /** `cookies`: CloudFront signed cookies for host 127.0.0.1 (no Domain: app and edge share the host). */
+  signingMode?: SigningMode;
   ttlSeconds?: number;
   expiryMarginSeconds?: number;
   /** Local state: `<dataDir>/s3` (objects), `<dataDir>/dev-keys` (the development key pair). `./data` by default. */
@@ -67,6 +69,12 @@ export interface EmbeddedOptions {
   edgeLog?: (line: object) => void;
   /** The service's logger (else one is made from logLevel). */
   logger?: Logger;
+  /** Who may watch; `none` (anyone, without the startup warning) by default. */
+  viewerAuth?: ViewerAuthConfig;
+  /** Bind signatures to the viewer's address (SIGNED_URL_BIND_IP). */
+  bindIp?: boolean;
+  /** Playlist requests per client and minute (0 = no limit); the service's default otherwise. */
+  rateLimitPerMinute?: number;
 }
 
 export interface EmbeddedStack {
@@ -272,6 +280,9 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
       adminToken: o.adminToken,
       logLevel: o.logLevel ?? 'info',
       trustProxy: false,
+      viewerAuth: o.viewerAuth ?? { mode: 'none', warn: false },
+      ...(o.bindIp === undefined ? {} : { bindIp: o.bindIp }),
+      ...(o.rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute: o.rateLimitPerMinute }),
     };
     const server = await step('hlsgate service', `${host}:${appPort}`, () =>
       startServer({
@@ -286,6 +297,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     const appUrl = `http://${shownHost}:${server.port}`;
 
     log(`hlsgate demo running: open ${appUrl}/videos/${DEMO_VIDEOS[0].id}`);
+    if (config.viewerAuth?.mode === 'jwt') log(`  viewer tokens required (VIEWER_AUTH=jwt): mint one with  npx hlsgate token ${DEMO_VIDEOS[0].id}`);
     log(`  other sample:  ${appUrl}/videos/${DEMO_VIDEOS[1].id}   (all videos: ${appUrl}/videos)`);
     log(`  local edge (CloudFront-compatible, key id ${keys.keyPairId}): ${edgeUrl}`);
     log(`  local S3 store: ${s3.endpoint} (bucket ${LOCAL_BUCKET}, data in ${join(dataDir, 's3')})`);

@@ -4,9 +4,14 @@ import express, { type Request, type Response } from 'express';
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
 import { isValidVideoId, type Video } from '../services/catalog.js';
-import { loadSignedPlaylist } from '../services/playback.js';
+import { loadSignedPlaylist, rootUrlOf } from '../services/playback.js';
+import { encodedBody } from '../services/render-cache.js';
+import { VerifierUnavailableError } from '../services/viewer-auth.js';
 import { listPage, playerPage } from '../views/pages.js';
 import { sendHtml } from '../views/respond.js';
+import { setCdnCookies } from './cdn-cookies.js';
+import { rateLimit } from './rate-limit.js';
+import { clearViewerCookie, jwtDetails, setViewerCookie, urlWithoutToken, type Authorize } from './viewer.js';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
@@ -37,23 +42,101 @@ async function findVideo(deps: AppDeps, id: string): Promise<Video> {
   return video;
 }
 
-export function videosRouter(deps: AppDeps): express.Router {
+/** The viewer's address for IP-bound signatures: `req.ip` (X-Forwarded-For only from TRUST_PROXY), IPv4-mapped IPv6 as IPv4. */
+export function clientAddress(req: Request): string | undefined {
+  const ip = req.ip;
+  if (!ip) return undefined;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped?.[1] ?? ip;
+}
+
+export interface VideosRouterOptions {
+  /** Who may watch; absent = anyone. */
+  authorize?: Authorize;
+  /** Default DEFAULT_RATE_LIMIT_PER_MINUTE; 0 = no limit. */
+  rateLimitPerMinute?: number;
+}
+
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
+export function videosRouter(deps: AppDeps, o: VideosRouterOptions = {}): express.Router {
   const router = express.Router();
+  const { authorize } = o;
+  const limit = rateLimit({ perMinute: o.rateLimitPerMinute ?? deps.config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, clock: deps.clock });
+
+  /**
+   * Runs `authorize` for the page or a playlist; throws the 401/403 (clearing an entitlement cookie
+   * that no longer works). On the page, a token from the header or `?token=` becomes the
+   * entitlement cookie; `?token=` then redirects to the same URL without it ('redirected').
+   */
+  async function admit(req: Request, res: Response, video: Video, page: boolean): Promise<'ok' | 'redirected'> {
+    if (!authorize) return 'ok';
+    let result;
+    try {
+      result = await authorize(req, video);
+    } catch (err) {
+      if (err instanceof VerifierUnavailableError) {
+        throw new HttpError(503, 'viewer tokens cannot be checked right now (the key set is unreachable); try again shortly', { cause: err });
+      }
+      throw err;
+    }
+    const details = jwtDetails(result);
+    if (!result.ok) {
+      if (details?.source === 'cookie') clearViewerCookie(req, res, video.id);
+      throw new HttpError(result.status, result.reason, {
+        code: result.code ?? (result.status === 401 ? 'unauthorized' : 'forbidden'),
+        ...(result.status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' } } : {}),
+      });
+    }
+    if (result.viewer !== undefined) req.log?.setBindings?.({ viewer: result.viewer });
+    if (page && details?.token !== undefined && details.expires !== undefined && details.source !== 'cookie') {
+      setViewerCookie(req, res, video.id, details.token, details.expires, deps.clock());
+      if (details.source === 'query') {
+        // Keep the token out of the address bar, history and bookmarks.
+        res.set('Cache-Control', 'no-store').redirect(303, urlWithoutToken(req));
+        return 'redirected';
+      }
+    }
+    return 'ok';
+  }
 
   async function sendPlaylist(req: Request, res: Response, relPath: string | undefined): Promise<void> {
     // Errors on playlist routes are plain text (a player, not a person, reads them).
     res.locals.errorFormat = 'text';
     const video = await findVideo(deps, idParam(req));
+    await admit(req, res, video, false);
+    const now = deps.clock();
+    const clientIp = deps.config.bindIp ? clientAddress(req) : undefined;
     const playlist = await loadSignedPlaylist({
       video,
       ...(relPath === undefined ? {} : { relPath }),
       deps,
-      now: deps.clock(),
+      now,
       query: requestQuery(req),
+      ...(clientIp === undefined ? {} : { clientIp }),
     });
+    if (deps.config.signing.mode === 'cookies') {
+      setCdnCookies(
+        req,
+        res,
+        {
+          key: deps.signingKey,
+          rootUrl: rootUrlOf(deps.config.cdnBaseUrl, video.rootPrefix),
+          expires: playlist.expires,
+          nowMs: now,
+          ...(deps.config.cdnCookieDomain ? { domain: deps.config.cdnCookieDomain } : {}),
+          ...(clientIp === undefined ? {} : { clientIp }),
+        },
+        deps.logger,
+      );
+    }
     res.set({ 'Content-Type': PLAYLIST_CONTENT_TYPE, 'Cache-Control': 'private, no-store' });
+    // Shared responses come with gzip/brotli forms computed once (issue 5); negotiate per request.
+    const { coding, body } = encodedBody(playlist, req.get('Accept-Encoding'));
+    res.vary('Accept-Encoding');
+    if (coding !== 'identity') res.set('Content-Encoding', coding);
     // A Buffer keeps Express from appending "; charset=utf-8" to the registered media type.
-    res.send(Buffer.from(playlist.body, 'utf8'));
+    res.send(body);
   }
 
   router.get('/', (_req, res) => {
@@ -61,21 +144,23 @@ export function videosRouter(deps: AppDeps): express.Router {
   });
 
   router.get('/videos', async (_req, res) => {
-    const videos = await deps.catalog.list();
+    // With viewer authorization on, the host application is the catalog: no public list of titles.
+    const videos = authorize ? undefined : await deps.catalog.list();
     sendHtml(res, deps, 200, listPage(videos));
   });
 
   router.get('/videos/:id', async (req, res) => {
     const video = await findVideo(deps, idParam(req));
-    sendHtml(res, deps, 200, playerPage(video));
+    if ((await admit(req, res, video, true)) === 'redirected') return;
+    sendHtml(res, deps, 200, playerPage(video, { signingMode: deps.config.signing.mode }));
   });
 
   // GET routes answer HEAD too (Express runs the GET handler; Node drops the body).
-  router.get('/videos/:id/playlist.m3u8', async (req, res) => {
+  router.get('/videos/:id/playlist.m3u8', limit, async (req, res) => {
     await sendPlaylist(req, res, undefined);
   });
 
-  router.get('/videos/:id/media/*path', async (req, res) => {
+  router.get('/videos/:id/media/*path', limit, async (req, res) => {
     await sendPlaylist(req, res, rawMediaPath(req));
   });
 

@@ -55,6 +55,7 @@ ul.videos a:hover,ul.videos a:focus{background:#eef2fc}
 ul.videos .id{display:block;color:#6b6b76;font-size:.85rem}
 .player{background:#000;border-radius:8px;overflow:hidden}
 .muted{color:#6b6b76}
+.notice{background:#fff4e5;border:1px solid #f0b46c;border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
 @media (max-width:600px){.wrap{padding:.75rem}h1{font-size:1.3rem}}
 `;

@@ -18,7 +18,15 @@ function displayTitle(video: Pick<Video, 'id' | 'title'>): string {
   return video.title && video.title.trim() !== '' ? video.title : video.id;
 }
 
-export function listPage(videos: readonly Pick<Video, 'id' | 'title'>[]): string {
+/** The list page; `videos` undefined when viewers are authorized (the host application lists them). */
+export function listPage(videos: readonly Pick<Video, 'id' | 'title'>[] | undefined): string {
+  if (videos === undefined) {
+    return layout({
+      title: 'Videos',
+      body: `<h1>Videos</h1>
+<p class="muted">Videos here are opened through links from the site you watch them on.</p>`,
+    });
+  }
   const items = videos
     .map(
       (v) =>
@@ -36,13 +44,19 @@ ${items}
   return layout({ title: 'Videos', body });
 }
 
-export function playerPage(video: Pick<Video, 'id' | 'title'>): string {
+export interface PlayerPageOptions {
+  /** `cookies`: the player sends credentials (the CloudFront cookies) with its CDN requests. */
+  signingMode?: string;
+}
+
+export function playerPage(video: Pick<Video, 'id' | 'title'>, o: PlayerPageOptions = {}): string {
   const title = displayTitle(video);
   const src = playlistUrl(video.id);
   const body = `<p><a href="/videos">&larr; All videos</a></p>
 <h1>${escapeHtml(title)}</h1>
+<div id="player-notice" class="notice" role="alert" hidden></div>
 <div class="player">
-<video-js id="player" class="video-js vjs-fluid" controls preload="auto" data-playlist-url="${escapeHtml(src)}">
+<video-js id="player" class="video-js vjs-fluid" controls preload="auto" data-playlist-url="${escapeHtml(src)}" data-signing-mode="${escapeHtml(o.signingMode ?? 'wildcard')}">
 <source src="${escapeHtml(src)}" type="application/x-mpegURL">
 <p class="vjs-no-js">This player needs JavaScript.</p>
 </video-js>
@@ -57,7 +71,9 @@ export function playerPage(video: Pick<Video, 'id' | 'title'>): string {
 
 const HEADINGS: Record<number, string> = {
   400: 'Bad request',
-  401: 'Not authorized',
+  401: 'Sign-in needed',
+  403: 'Not included in your access',
+  429: 'Too many requests',
   404: 'Not found',
   502: 'The video storage failed',
   503: 'Not ready',

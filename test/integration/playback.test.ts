@@ -233,7 +233,7 @@ describe('pages', () => {
     expect(res.text).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp; · hlsgate</title>');
     expect(res.text).not.toContain(HOSTILE_TITLE);
     expect(res.text).toContain(
-      '<video-js id="player" class="video-js vjs-fluid" controls preload="auto" data-playlist-url="/videos/hostile/playlist.m3u8">',
+      '<video-js id="player" class="video-js vjs-fluid" controls preload="auto" data-playlist-url="/videos/hostile/playlist.m3u8" data-signing-mode="url">',
     );
     expect(res.text).toContain('<source src="/videos/hostile/playlist.m3u8" type="application/x-mpegURL">');
     expect(res.text).toContain('<link rel="stylesheet" href="/static/video-js/video-js.min.css">');

@@ -64,6 +64,9 @@ describe('loadConfig: embedded detection', () => {
       dataDir: './data',
       edgePort: 0,
       s3Port: 0,
+      viewerAuth: { mode: 'none', warn: false },
+      bindIp: false,
+      rateLimitPerMinute: 600,
     });
   });
 
@@ -104,6 +107,9 @@ describe('loadConfig: embedded detection', () => {
       dataDir: '/var/lib/hlsgate/',
       edgePort: 9001,
       s3Port: 9002,
+      viewerAuth: { mode: 'none', warn: false },
+      bindIp: false,
+      rateLimitPerMinute: 600,
     });
   });
 
@@ -136,10 +142,14 @@ describe('loadConfig: AWS configuration', () => {
       host: '127.0.0.1',
       s3: { bucket: 'my-video-bucket', region: 'us-east-1', forcePathStyle: false, timeoutMs: 5000, maxPlaylistBytes: 4194304 },
       cdnBaseUrl: 'https://d111111abcdef8.cloudfront.net',
-      signing: { keyPairId: 'K2JCJMDEHXQW5F', privateKeyPem: RSA_PEM, hash: 'SHA1', mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300 },
+      signing: { keyPairId: 'K2JCJMDEHXQW5F', privateKeyPem: RSA_PEM, hash: 'SHA1', mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 },
+      cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       databaseUrl: 'sqlite:./data/hlsgate.db',
       logLevel: 'info',
       trustProxy: false,
+      viewerAuth: { mode: 'none' },
+      bindIp: false,
+      rateLimitPerMinute: 600,
     });
     expect('endpoint' in c.s3).toBe(false);
     expect('adminToken' in c).toBe(false);
@@ -237,7 +247,7 @@ describe('loadConfig: one-line errors', () => {
     ['CDN_BASE_URL', 'ftp://cdn.example.com', 'CDN_BASE_URL: expected an http(s) URL without query, fragment or credentials, such as https://d111111abcdef8.cloudfront.net, got "ftp://cdn.example.com"'],
     ['CLOUDFRONT_KEY_PAIR_ID', 'K2 JC', 'CLOUDFRONT_KEY_PAIR_ID: expected a CloudFront public key id (letters, digits, - and _), e.g. K2JCJMDEHXQW5F, got "K2 JC"'],
     ['CLOUDFRONT_HASH_ALGORITHM', 'MD5', 'CLOUDFRONT_HASH_ALGORITHM: expected one of SHA1, SHA256, got "MD5"'],
-    ['SIGNING_MODE', 'cookie', 'SIGNING_MODE: expected one of wildcard, url, got "cookie"'],
+    ['SIGNING_MODE', 'cookie', 'SIGNING_MODE: expected one of wildcard, url, cookies, got "cookie"'],
     ['SIGNED_URL_TTL', '1h', 'SIGNED_URL_TTL: expected whole seconds between 60 and 604800, got "1h"'],
     ['SIGNED_URL_TTL', '59', 'SIGNED_URL_TTL: expected whole seconds between 60 and 604800, got "59"'],
     ['SIGNED_URL_TTL', '604801', 'SIGNED_URL_TTL: expected whole seconds between 60 and 604800, got "604801"'],
@@ -326,6 +336,97 @@ describe('loadConfig: one-line errors', () => {
     expect(configError({ ...AWS, CLOUDFRONT_PRIVATE_KEY_FILE: undefined, CLOUDFRONT_PRIVATE_KEY: PUBLIC_PEM }).message).toBe(
       'CLOUDFRONT_PRIVATE_KEY: expected a PRIVATE key, got a public key or certificate',
     );
+  });
+});
+
+describe('loadConfig: cache and signature window (issue 5)', () => {
+  it('reads the cache bounds, the VOD revalidation interval and the signature window', () => {
+    const c = aws({ PLAYLIST_CACHE_MAX_BYTES: '1048576', RENDER_CACHE_MAX_BYTES: '0', VOD_REVALIDATE_SECONDS: '5', SIGNATURE_WINDOW_SECONDS: '60' });
+    expect(c.cache).toEqual({ playlistMaxBytes: 1048576, renderMaxBytes: 0, vodRevalidateSeconds: 5 });
+    expect(c.signing.windowSeconds).toBe(60);
+    expect(aws({ SIGNATURE_WINDOW_SECONDS: '0' }).signing.windowSeconds).toBe(0);
+  });
+
+  it('refuses bad values with one line per variable', () => {
+    expect(configError({ VOD_REVALIDATE_SECONDS: '0' }).message).toBe('VOD_REVALIDATE_SECONDS: expected whole seconds between 1 and 86400, got "0"');
+    expect(configError({ SIGNATURE_WINDOW_SECONDS: '5m' }).message).toBe('SIGNATURE_WINDOW_SECONDS: expected whole seconds between 0 and 86400, got "5m"');
+    expect(configError({ PLAYLIST_CACHE_MAX_BYTES: '-1' }).message).toMatch(/^PLAYLIST_CACHE_MAX_BYTES: expected a size in bytes between 0 and \d+, got "-1"$/);
+  });
+});
+
+describe('loadConfig: viewer authorization, signed cookies, IP binding, rate limit (issue 6)', () => {
+  const SECRET = 'v'.repeat(32);
+  const VIEWER_PUB = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const files = (map: Record<string, string>) => (p: string) => {
+    if (p in map) return map[p]!;
+    throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+  };
+
+  it('reads VIEWER_AUTH=jwt with each kind of key, audience, issuer and clock skew', () => {
+    expect(aws({ VIEWER_AUTH: 'jwt', VIEWER_JWT_SECRET: SECRET, VIEWER_JWT_AUDIENCE: 'hlsgate', VIEWER_JWT_ISSUER: 'https://app.example.com', VIEWER_JWT_CLOCK_SKEW: '10' }).viewerAuth).toEqual({
+      mode: 'jwt',
+      key: { kind: 'secret', secret: SECRET },
+      audience: 'hlsgate',
+      issuer: 'https://app.example.com',
+      clockSkewSeconds: 10,
+    });
+    const withPem = loadConfig({ ...AWS, VIEWER_AUTH: 'JWT', VIEWER_JWT_PUBLIC_KEY_FILE: '/keys/viewer.pem' }, (p) => (p === KEY_FILE ? RSA_PEM : VIEWER_PUB));
+    expect(withPem.kind === 'aws' && withPem.config.viewerAuth).toEqual({ mode: 'jwt', key: { kind: 'publicKey', pem: VIEWER_PUB }, clockSkewSeconds: 30 });
+    expect(aws({ VIEWER_AUTH: 'jwt', VIEWER_JWKS_URL: 'https://app.example.com/.well-known/jwks.json' }).viewerAuth).toMatchObject({ key: { kind: 'jwks' } });
+    // The embedded demo too (then `hlsgate token` mints its tokens).
+    expect(embedded({ VIEWER_AUTH: 'jwt', VIEWER_JWT_SECRET: SECRET }).viewerAuth).toMatchObject({ mode: 'jwt' });
+    expect(aws({ VIEWER_AUTH: 'none' }).viewerAuth).toEqual({ mode: 'none' });
+  });
+
+  it('refuses incomplete or unsafe viewer-auth settings with one line each, never showing the secret', () => {
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt' }).message).toMatch(/^VIEWER_AUTH: jwt needs exactly one key: VIEWER_JWT_SECRET/);
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWT_SECRET: SECRET, VIEWER_JWKS_URL: 'https://x.example/jwks' }).message).toBe(
+      'VIEWER_AUTH: set only one of VIEWER_JWT_SECRET, VIEWER_JWKS_URL',
+    );
+    const short = configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWT_SECRET: 'short-secret-value' });
+    expect(short.message).toBe('VIEWER_JWT_SECRET: the secret is 18 bytes; HS256 needs at least 32 (e.g. openssl rand -hex 32)');
+    expect(short.message).not.toContain('short-secret-value');
+    expect(configError({ ...AWS, VIEWER_JWT_SECRET: SECRET }).message).toMatch(/^VIEWER_AUTH: VIEWER_JWT_SECRET is set but VIEWER_AUTH is not jwt/);
+    expect(configError({ ...AWS, VIEWER_AUTH: 'oauth' }).message).toBe('VIEWER_AUTH: expected one of none, jwt, got "oauth"');
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWKS_URL: 'http://keys.example.com/jwks' }).message).toMatch(/^VIEWER_JWKS_URL: expected an https:\/\/ URL/);
+    expect(aws({ VIEWER_AUTH: 'jwt', VIEWER_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).viewerAuth).toMatchObject({ key: { kind: 'jwks' } });
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWT_PUBLIC_KEY_FILE: '/missing.pem' }, files({ [KEY_FILE]: RSA_PEM })).message).toBe(
+      'VIEWER_JWT_PUBLIC_KEY_FILE: cannot read "/missing.pem": no such file',
+    );
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWT_PUBLIC_KEY_FILE: '/k.pem' }, files({ [KEY_FILE]: RSA_PEM, '/k.pem': RSA_PEM })).message).toMatch(
+      /^VIEWER_JWT_PUBLIC_KEY_FILE: expected the PUBLIC key/,
+    );
+    expect(configError({ ...AWS, VIEWER_AUTH: 'jwt', VIEWER_JWT_PUBLIC_KEY_FILE: '/k.pem' }, files({ [KEY_FILE]: RSA_PEM, '/k.pem': 'hello' })).message).toMatch(
+      /^VIEWER_JWT_PUBLIC_KEY_FILE: not a PEM public key/,
+    );
+    expect(configError({ ...AWS, VIEWER_JWT_CLOCK_SKEW: '1h' }).message).toBe('VIEWER_JWT_CLOCK_SKEW: expected whole seconds between 0 and 600, got "1h"');
+  });
+
+  it('reads SIGNING_MODE=cookies with CDN_COOKIE_DOMAIN, and requires a domain that covers the CDN', () => {
+    const c = aws({ SIGNING_MODE: 'cookies', CDN_BASE_URL: 'https://media.example.com', CDN_COOKIE_DOMAIN: '.example.com' });
+    expect(c.signing.mode).toBe('cookies');
+    expect(c.cdnCookieDomain).toBe('.example.com');
+    expect(configError({ ...AWS, SIGNING_MODE: 'cookies' }).message).toMatch(/^CDN_COOKIE_DOMAIN: required with SIGNING_MODE=cookies/);
+    expect(configError({ ...AWS, SIGNING_MODE: 'cookies', CDN_COOKIE_DOMAIN: '.example.com' }).message).toBe(
+      'CDN_COOKIE_DOMAIN: ".example.com" does not cover the CDN host d111111abcdef8.cloudfront.net (CDN_BASE_URL): browsers would never send the cookies to it',
+    );
+    expect(configError({ ...AWS, CDN_COOKIE_DOMAIN: 'https://example.com' }).message).toMatch(/^CDN_COOKIE_DOMAIN: expected a domain/);
+    // A CDN on loopback (a local edge) shares the app's host: no Domain needed.
+    expect(aws({ SIGNING_MODE: 'cookies', CDN_BASE_URL: 'http://127.0.0.1:8443' }).cdnCookieDomain).toBeUndefined();
+    expect(embedded({ SIGNING_MODE: 'cookies' }).signingMode).toBe('cookies');
+  });
+
+  it('reads SIGNED_URL_BIND_IP and RATE_LIMIT_PER_MINUTE', () => {
+    expect(aws({ SIGNED_URL_BIND_IP: 'true', RATE_LIMIT_PER_MINUTE: '0' })).toMatchObject({ bindIp: true, rateLimitPerMinute: 0 });
+    expect(embedded({ SIGNED_URL_BIND_IP: '1', RATE_LIMIT_PER_MINUTE: '120' })).toMatchObject({ bindIp: true, rateLimitPerMinute: 120 });
+    expect(configError({ ...AWS, SIGNED_URL_BIND_IP: 'yes' }).message).toBe('SIGNED_URL_BIND_IP: expected true, false, 1 or 0, got "yes"');
+    expect(configError({ ...AWS, RATE_LIMIT_PER_MINUTE: 'lots' }).message).toMatch(/^RATE_LIMIT_PER_MINUTE: expected requests per minute/);
+  });
+
+  it('redacts the viewer secret in describeConfig', () => {
+    const text = JSON.stringify(describeConfig(aws({ VIEWER_AUTH: 'jwt', VIEWER_JWT_SECRET: SECRET })));
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('"mode":"jwt"');
   });
 });
 

@@ -1,0 +1,68 @@
+// A per-client token bucket for the playlist routes: `perMinute` requests a minute on average, bursts
+// up to `perMinute` at once. Clients are told apart by `req.ip` (so X-Forwarded-For counts only from
+// the trusted proxies of TRUST_PROXY); an IPv6 client is its /64, since one subscriber usually holds
+// a whole /64. Over the limit: 429 with Retry-After. Memory is bounded (least recently seen clients
+// are forgotten first), and the state is per process.
+import { isIP } from 'node:net';
+import type { NextFunction, Request, Response } from 'express';
+import { LRUCache } from 'lru-cache';
+import { HttpError } from '../errors.js';
+
+export interface RateLimitOptions {
+  /** Average requests per minute per client; 0 turns the limit off. */
+  perMinute: number;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  /** Clients tracked at once (default 100 000). */
+  maxClients?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  /** When `tokens` was last computed, epoch ms. */
+  at: number;
+}
+
+/** The rate-limit key for an address: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4. */
+export function clientKey(address: string | undefined): string {
+  if (!address) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (isIP(address) !== 6) return address;
+  // Expand `::` and keep the first four groups.
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const h = head ? head.split(':') : [];
+  const t = address.includes('::') && tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+export function rateLimit(o: RateLimitOptions): (req: Request, res: Response, next: NextFunction) => void {
+  const perMinute = o.perMinute;
+  if (!(perMinute > 0)) return (_req, _res, next) => next();
+  const capacity = perMinute;
+  const perMs = perMinute / 60_000;
+  const buckets = new LRUCache<string, Bucket>({ max: o.maxClients ?? 100_000 });
+  return (req, _res, next) => {
+    const now = o.clock();
+    const key = clientKey(req.ip);
+    let b = buckets.get(key);
+    if (!b) {
+      b = { tokens: capacity, at: now };
+      buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(capacity, b.tokens + Math.max(0, now - b.at) * perMs);
+      b.at = now;
+    }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      next();
+      return;
+    }
+    const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+    throw new HttpError(429, `too many playlist requests from your address; try again in ${retryAfter} s`, {
+      code: 'rate_limited',
+      headers: { 'Retry-After': String(retryAfter) },
+    });
+  };
+}
