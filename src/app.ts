@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.js';
 import { fromFrameworkError, HttpError } from './errors.js';
-import { createHttpLogger } from './logger.js';
+import { createHttpLogger, requestLog } from './logger.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
 import { videosRouter } from './routes/videos.js';
@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const known = err instanceof HttpError ? err : fromFrameworkError(err);
     const httpError = known ?? new HttpError(500, 'something went wrong on our side; the error has been logged', { cause: err });
-    const log = req.log ?? deps.logger;
+    const log = requestLog(req, deps.logger);
     if (!known) log.error({ err }, 'unhandled error');
     else if (httpError.status >= 500) {
       log[httpError.status === 500 ? 'error' : 'warn']({ err: httpError.cause ?? httpError, status: httpError.status }, httpError.message);

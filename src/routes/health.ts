@@ -2,6 +2,7 @@
 // signing key all work, plus any checks the embedding code adds).
 import express from 'express';
 import type { AppDeps } from '../app.js';
+import { requestLog } from '../logger.js';
 import { SourceError } from '../services/playlist-source.js';
 
 /** How long one readiness check may take before it counts as failed. */
@@ -57,7 +58,7 @@ export function healthRouter(deps: AppDeps, o: { timeoutMs?: number } = {}): exp
     const results = await Promise.all(entries.map(async ([name, run]) => [name, await check(run, timeoutMs)] as const));
     const checks = Object.fromEntries(results);
     const failed = results.filter(([, r]) => r !== 'ok').map(([name]) => name);
-    if (failed.length > 0) req.log?.warn({ checks }, 'not ready');
+    if (failed.length > 0) requestLog(req, deps.logger).warn({ checks }, 'not ready');
     res
       .status(failed.length === 0 ? 200 : 503)
       .set(noStore)

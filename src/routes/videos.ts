@@ -3,6 +3,7 @@
 import express, { type Request, type Response } from 'express';
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
+import { addLogFields } from '../logger.js';
 import { isValidVideoId, type Video } from '../services/catalog.js';
 import { loadSignedPlaylist, rootUrlOf } from '../services/playback.js';
 import { encodedBody } from '../services/render-cache.js';
@@ -88,7 +89,7 @@ export function videosRouter(deps: AppDeps, o: VideosRouterOptions = {}): expres
         ...(result.status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' } } : {}),
       });
     }
-    if (result.viewer !== undefined) req.log?.setBindings?.({ viewer: result.viewer });
+    if (result.viewer !== undefined) addLogFields(req, { viewer: result.viewer });
     if (page && details?.token !== undefined && details.expires !== undefined && details.source !== 'cookie') {
       setViewerCookie(req, res, video.id, details.token, details.expires, deps.clock());
       if (details.source === 'query') {
