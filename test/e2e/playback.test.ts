@@ -1,10 +1,11 @@
 // Browser end-to-end: the embedded stack (s3rver + samples, dev key pair, local edge, service) and
 // headless Chromium playing the sample videos through signed URLs, plus the edge's refusals for
 // URLs that CloudFront would refuse.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
 import { loadSigningKey, signUrl } from '../../src/services/signer.js';
 import { hasChromium, launchBrowser, newTestPage } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
@@ -233,6 +234,42 @@ describe('the edge refuses what CloudFront would refuse', () => {
     const r = await get(other);
     expect(r.status).toBe(403);
     expect(r.body).toContain('<Code>AccessDenied</Code>');
+  });
+
+  it('`hlsgate verify` agrees with the edge on every one of these URLs', async () => {
+    const key = loadSigningKey({ keyPairId: stack.keyPairId, privateKeyPem: stack.privateKeyPem });
+    const now = Math.floor(Date.now() / 1000);
+    const flipped = new URL(signedSegment);
+    const sig = flipped.searchParams.get('Signature') ?? '';
+    flipped.searchParams.set('Signature', (sig[5] === 'A' ? 'B' : 'A') + sig.slice(1));
+    const unknown = new URL(signedSegment);
+    unknown.searchParams.set('Key-Pair-Id', 'KUNKNOWNKEY0000');
+    const cases: [string, string][] = [
+      ['OK', signedSegment.href],
+      ['MissingKey', bare()],
+      ['Expired', signUrl(bare(), key, { expires: now - 60 })],
+      ['BadSignature', flipped.href],
+      ['ResourceMismatch', `${signedSegment.origin}/demo-fmp4/v0/seg_000.m4s${signedSegment.search}`],
+      ['UnknownKey', unknown.href],
+    ];
+    const publicKeyFile = join(stack.dataDir, 'verify-public.pem');
+    writeFileSync(publicKeyFile, stack.publicKeyPem);
+    for (const [expected, url] of cases) {
+      const before = stack.edgeLines.length;
+      const edgeStatus = (await fetch(url)).status;
+      const edgeVerdict = stack.edgeLines.slice(before).find((l) => l.path === new URL(url).pathname)?.verdict;
+      const out: string[] = [];
+      const code = await main(['verify', url, '--public-key-file', publicKeyFile, '--key-pair-id', stack.keyPairId], {
+        stdout: (t) => out.push(t),
+        stderr: () => undefined,
+        env: {},
+        readStdin: () => Promise.resolve(''),
+        now: () => Date.now(),
+      });
+      const cliVerdict = /verdict: (\w+)/.exec(out.join('\n'))?.[1];
+      expect({ url: url.split('?')[0], cliVerdict, edgeVerdict }).toEqual({ url: url.split('?')[0], cliVerdict: expected, edgeVerdict: expected });
+      expect(code === 0).toBe(edgeStatus === 200);
+    }
   });
 
   it('an unknown key pair id: 403 Unknown Key', async () => {
