@@ -256,8 +256,13 @@ describe('the edge refuses what CloudFront would refuse', () => {
     writeFileSync(publicKeyFile, stack.publicKeyPem);
     for (const [expected, url] of cases) {
       const before = stack.edgeLines.length;
-      const edgeStatus = (await fetch(url)).status;
-      const edgeVerdict = stack.edgeLines.slice(before).find((l) => l.path === new URL(url).pathname)?.verdict;
+      const res = await fetch(url);
+      const edgeStatus = res.status;
+      await res.arrayBuffer();
+      // The edge logs its line when the response ends, which may be just after the body arrives.
+      const lineFor = () => stack.edgeLines.slice(before).find((l) => l.path === new URL(url).pathname);
+      for (let i = 0; i < 50 && !lineFor(); i++) await new Promise((r) => setTimeout(r, 20));
+      const edgeVerdict = lineFor()?.verdict;
       const out: string[] = [];
       const code = await main(['verify', url, '--public-key-file', publicKeyFile, '--key-pair-id', stack.keyPairId], {
         stdout: (t) => out.push(t),
