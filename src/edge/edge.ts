@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { KeyObject } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { cdnPathToKey } from '../services/cdn-url.js';
-import { cloudFrontError, verifySignedRequest } from '../services/cf-verify.js';
+import { cloudFrontError, errorXml, verifySignedRequest } from '../services/cf-verify.js';
 import { contentTypeFor } from './content-type.js';
 
 export interface EdgeOptions {
@@ -37,10 +37,6 @@ export interface EdgeLogLine {
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
-
-function xmlError(code: string, message: string): string {
-  return `<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-}
 
 /** Parses a Cookie header; the first occurrence of a name wins; surrounding quotes are removed. */
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -117,7 +113,7 @@ export function createEdgeHandler(o: EdgeOptions): (req: IncomingMessage, res: S
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') {
-      send(405, xmlError('MethodNotAllowed', 'The specified method is not allowed against this resource.'), 'text/xml', { Allow: ALLOW });
+      send(405, errorXml('MethodNotAllowed', 'The specified method is not allowed against this resource.'), 'text/xml', { Allow: ALLOW });
       return;
     }
 
@@ -138,7 +134,7 @@ export function createEdgeHandler(o: EdgeOptions): (req: IncomingMessage, res: S
 
     const key = cdnPathToKey(path);
     if (key === undefined) {
-      send(400, xmlError('InvalidURI', 'Could not parse the specified URI.'));
+      send(400, errorXml('InvalidURI', 'Could not parse the specified URI.'));
       return;
     }
     void serveObject(req, res, method, key, send);
@@ -191,12 +187,12 @@ export function createEdgeHandler(o: EdgeOptions): (req: IncomingMessage, res: S
         if (ifNoneMatch) res.setHeader('ETag', ifNoneMatch);
         res.end();
       } else if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
-        send(404, xmlError('NoSuchKey', 'The specified key does not exist.'));
+        send(404, errorXml('NoSuchKey', 'The specified key does not exist.'));
       } else if (name === 'InvalidRange' || status === 416) {
         const size = await objectSize(key, abort.signal);
-        send(416, xmlError('InvalidRange', 'The requested range is not satisfiable'), 'text/xml', size === undefined ? {} : { 'Content-Range': `bytes */${size}` });
+        send(416, errorXml('InvalidRange', 'The requested range is not satisfiable'), 'text/xml', size === undefined ? {} : { 'Content-Range': `bytes */${size}` });
       } else {
-        send(502, xmlError('BadGateway', 'The origin store failed to answer.'));
+        send(502, errorXml('BadGateway', 'The origin store failed to answer.'));
       }
     }
   }

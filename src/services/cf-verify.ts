@@ -463,6 +463,11 @@ const ERRORS: Record<RejectReason, { code: string; message: string }> = {
   BadSignature: { code: 'AccessDenied', message: 'Access denied' },
 };
 
+/** CloudFront's (and S3's) error body: `<Error><Code>…</Code><Message>…</Message></Error>`. */
+export function errorXml(code: string, message: string): string {
+  return `<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
 /**
  * The response CloudFront gives for a refusal: 403 and `<Error><Code>…</Code><Message>…</Message></Error>`.
  * Codes as CloudFront sends them: MissingKey, InvalidKey ("Unknown Key"), MalformedPolicy, and
@@ -470,7 +475,7 @@ const ERRORS: Record<RejectReason, { code: string; message: string }> = {
  */
 export function cloudFrontError(reason: RejectReason): { status: 403; code: string; message: string; xml: string } {
   const { code, message } = ERRORS[reason];
-  return { status: 403, code, message, xml: `<Error><Code>${code}</Code><Message>${message}</Message></Error>` };
+  return { status: 403, code, message, xml: errorXml(code, message) };
 }
 
 /** Plain-words lines describing a policy, for `hlsgate verify`. */

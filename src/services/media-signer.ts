@@ -27,9 +27,21 @@ export interface MediaSignerOptions {
 }
 
 /**
+ * The policy Resource covering everything under a root URL (`<rootUrl>*`). Throws SignerError when
+ * the root holds `*`: a policy reads it as a wildcard, so the Resource would also cover other
+ * prefixes (other videos). (`?` cannot occur: it is percent-encoded in a path.) Use it for every
+ * policy built from a root: wildcard URLs and signed cookies alike.
+ */
+export function prefixResource(rootUrl: string): string {
+  if (rootUrl.includes('*')) throw new SignerError(`root URL "${rootUrl.slice(0, 200)}" contains "*", which a custom policy would read as a wildcard covering other prefixes; rename the video's folder or use SIGNING_MODE=url without IP binding`);
+  return `${rootUrl}*`;
+}
+
+/**
  * Returns `signMedia(url)`: the signed form of a normalized absolute URL under rootUrl. Throws
  * SignerError for a URL outside rootUrl (defence in depth: compilePlaylist already refuses them)
- * and, in wildcard mode, for a root whose URL holds `*` (it would widen the policy's Resource).
+ * and, whenever the URLs get custom policies (wildcard mode, or url mode with an IP or not-before
+ * condition), for a root whose URL holds `*` (it would widen the policy's Resource).
  */
 export function createMediaSigner(o: MediaSignerOptions): (url: string) => string {
   const rootUrl = normalizeUrl(o.rootUrl);
@@ -39,10 +51,7 @@ export function createMediaSigner(o: MediaSignerOptions): (url: string) => strin
   };
 
   if (o.mode === 'wildcard') {
-    // `*` and `?` are wildcards in a policy Resource; a literal `*` in the root would let the
-    // policy cover other prefixes. (`?` cannot occur: it is percent-encoded in a path.)
-    if (rootUrl.includes('*')) throw new SignerError(`root URL "${rootUrl}" contains "*", which a wildcard policy would read as a wildcard; use SIGNING_MODE=url for this video`);
-    const policy: CustomPolicy = { resource: `${rootUrl}*`, dateLessThan: o.expires };
+    const policy: CustomPolicy = { resource: prefixResource(rootUrl), dateLessThan: o.expires };
     if (o.notBefore !== undefined) policy.dateGreaterThan = o.notBefore;
     if (o.ip !== undefined) policy.sourceIp = o.ip;
     const query = customPolicyQuery(o.key, policy);
@@ -53,6 +62,10 @@ export function createMediaSigner(o: MediaSignerOptions): (url: string) => strin
   }
 
   if (o.mode !== 'url') throw new SignerError(`signing mode "${String(o.mode)}" is not url or wildcard`);
+  // With an IP or not-before condition each URL gets a custom policy whose Resource is the URL
+  // itself: a `*` in the root part would match other prefixes there too (canned policies have no
+  // wildcards, so plain url mode signs such roots fine).
+  if (o.ip !== undefined || o.notBefore !== undefined) prefixResource(rootUrl);
   // Check expiry, not-before and IP now rather than at the first URL.
   customPolicyJson({ dateLessThan: o.expires, ...(o.notBefore !== undefined ? { dateGreaterThan: o.notBefore } : {}), ...(o.ip !== undefined ? { sourceIp: o.ip } : {}) });
   // signUrl normalizes (the string signed is the string emitted), refuses URLs that already carry

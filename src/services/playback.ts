@@ -17,7 +17,7 @@
 import { decodeKeyPath, keyToCdnUrl } from './cdn-url.js';
 import type { Video } from './catalog.js';
 import { compilePlaylist, PlaylistError, renderPlaylist, type CompiledPlaylist } from './manifest.js';
-import { createMediaSigner, type MediaSignerOptions } from './media-signer.js';
+import { createMediaSigner, prefixResource, type MediaSignerOptions } from './media-signer.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from './playlist-source.js';
 import type { PlaybackCache } from './render-cache.js';
 import { SignerError, type SigningKey } from './signer.js';
@@ -135,20 +135,17 @@ export function nestedPlaylistRoute(videoId: string, path: string): string {
   return `/videos/${encodeURIComponent(videoId)}/media/${path}`;
 }
 
+const SOURCE_FAILURE_MESSAGES: Record<SourceError['code'], string> = {
+  NotFound: 'the playlist for this video was not found in storage',
+  Denied: 'the storage refused to read the playlist (check the bucket name and the service credentials)',
+  Timeout: 'the storage did not answer in time; try again',
+  TooLarge: 'the playlist in storage is larger than the configured limit',
+  Upstream: 'the storage could not be reached or failed; try again',
+};
+
+/** The status is the one SourceError carries (playlist-source.ts maps codes to 404/502/504). */
 function sourceFailure(err: SourceError): HttpError {
-  switch (err.code) {
-    case 'NotFound':
-      return new HttpError(404, 'the playlist for this video was not found in storage', { cause: err });
-    case 'Denied':
-      return new HttpError(502, 'the storage refused to read the playlist (check the bucket name and the service credentials)', { cause: err });
-    case 'Timeout':
-      return new HttpError(504, 'the storage did not answer in time; try again', { cause: err });
-    case 'TooLarge':
-      return new HttpError(502, 'the playlist in storage is larger than the configured limit', { cause: err });
-    case 'Upstream':
-    default:
-      return new HttpError(err.status === 504 ? 504 : 502, 'the storage could not be reached or failed; try again', { cause: err });
-  }
+  return new HttpError(err.status, SOURCE_FAILURE_MESSAGES[err.code], { cause: err });
 }
 
 function playlistFailure(err: PlaylistError, key: string): HttpError {
@@ -169,7 +166,8 @@ function playlistFailure(err: PlaylistError, key: string): HttpError {
 }
 
 // An EXT-X-DEFINE tag with an IMPORT attribute (a variable taken from the multivariant playlist).
-const IMPORT_DEFINE = /^#EXT-X-DEFINE:.*\bIMPORT=/m;
+// Leading blanks are allowed, as manifest.ts allows them before a tag.
+const IMPORT_DEFINE = /^[ \t]*#EXT-X-DEFINE:.*\bIMPORT=/m;
 
 /** Whether a body imports variables; memoized per body instance (a caching source hands out the same one). */
 const importsMemo = new WeakMap<Uint8Array, boolean>();
@@ -203,13 +201,12 @@ interface Compiled {
 function compile(
   object: PlaylistObject,
   key: string,
-  video: LoadSignedPlaylistOptions['video'],
+  rootUrl: string,
   deps: PlaybackDeps,
   query: URLSearchParams | undefined,
   imported?: { variables: Record<string, string>; cacheable: boolean },
 ): Compiled {
   const { cdnBaseUrl } = deps.config;
-  const rootUrl = rootUrlOf(cdnBaseUrl, video.rootPrefix);
   const cache = deps.playbackCache;
   let cacheKey: string | undefined;
   if (cache && (imported === undefined || imported.cacheable)) {
@@ -252,6 +249,8 @@ function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: s
     if (!url.startsWith(rootUrl)) throw new SignerError(`refusing to emit "${url.slice(0, 200)}": it is not under the video root ${rootUrl}`);
   };
   if (mode === 'cookies') {
+    // The route's cookie policy covers `<rootUrl>*`: refuse a root that would widen it.
+    prefixResource(rootUrl);
     return (url) => {
       assertUnderRoot(url);
       return url;
@@ -294,15 +293,16 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     key = video.rootPrefix + rel;
   }
 
+  const rootUrl = rootUrlOf(cdnBaseUrl, video.rootPrefix);
   const object = await load(deps, key, o.signal);
   // A media playlist may import variables from the multivariant playlist (EXT-X-DEFINE:IMPORT);
   // the viewer's player already has them, we have to read that playlist again to know them.
   let imported: { variables: Record<string, string>; cacheable: boolean } | undefined;
   if (o.relPath !== undefined && usesImport(object.body)) {
-    const top = compile(await load(deps, video.playlistKey, o.signal), video.playlistKey, video, deps, o.query);
+    const top = compile(await load(deps, video.playlistKey, o.signal), video.playlistKey, rootUrl, deps, o.query);
     imported = { variables: top.compiled.variables, cacheable: top.cacheKey !== undefined };
   }
-  const { compiled, cacheKey } = compile(object, key, video, deps, o.query, imported);
+  const { compiled, cacheKey } = compile(object, key, rootUrl, deps, o.query, imported);
 
   const expires = signatureExpiry(compiled, o.now, signing);
   const etag = object.etag === undefined ? {} : { etag: object.etag };
@@ -318,7 +318,6 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true };
   }
 
-  const rootUrl = rootUrlOf(cdnBaseUrl, video.rootPrefix);
   const text = withSignerErrors(() =>
     renderPlaylist(compiled, {
       signMedia: mediaSigner(deps, rootUrl, expires, signing.mode === 'cookies' ? undefined : o.clientIp),

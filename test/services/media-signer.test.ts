@@ -2,7 +2,7 @@
 // rebuilds; "signed once" is observed through ECDSA, whose signatures differ on every signing.
 import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createMediaSigner } from '../../src/services/media-signer.js';
+import { createMediaSigner, prefixResource } from '../../src/services/media-signer.js';
 import { loadSigningKey, SignerError, type SigningKey } from '../../src/services/signer.js';
 
 const ROOT = 'https://cdn.example/videos/v1/';
@@ -107,6 +107,17 @@ describe('url mode', () => {
       Resource: `${ROOT}a.ts`,
       Condition: { DateLessThan: { 'AWS:EpochTime': EXPIRES }, IpAddress: { 'AWS:SourceIp': '2001:db8::/32' } },
     });
+  });
+
+  it('refuses a root with a literal * once URLs get custom policies (IP or not-before): their Resource would cover other prefixes', () => {
+    const root = 'https://cdn.example/videos/a*b/';
+    // Canned policies have no wildcards: plain url mode signs under such a root.
+    const canned = createMediaSigner({ mode: 'url', key: rsa.key, rootUrl: root, expires: EXPIRES })(`${root}seg.ts`);
+    expect(params(canned).get('Expires')).toBe(String(EXPIRES));
+    expect(() => createMediaSigner({ mode: 'url', key: rsa.key, rootUrl: root, expires: EXPIRES, ip: '203.0.113.7' })).toThrow(/contains "\*"/);
+    expect(() => createMediaSigner({ mode: 'url', key: rsa.key, rootUrl: root, expires: EXPIRES, notBefore: EXPIRES - 60 })).toThrow(SignerError);
+    expect(prefixResource(ROOT)).toBe(`${ROOT}*`);
+    expect(() => prefixResource(root)).toThrow(SignerError);
   });
 
   it('refuses URLs outside the root or already signed, and bad options up front', () => {

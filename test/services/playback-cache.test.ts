@@ -253,6 +253,9 @@ describe('compile once per (key, ETag)', () => {
     expect(r.body).toContain(`${CDN}/videos/v1/a/a-seg_0.ts?`);
     await load(s, { relPath: 'a/index.m3u8' });
     expect(stats(s).renderedHits).toBe(1);
+    // A tag may follow blanks (manifest.ts reads it); the import is still resolved.
+    s.store.put('videos/v1/b/index.m3u8', media(1, 6, { head: '  #EXT-X-DEFINE:IMPORT="dir"' }).replace('seg_0.ts', '{$dir}-seg_0.ts'));
+    expect((await load(s, { relPath: 'b/index.m3u8' })).body).toContain(`${CDN}/videos/v1/b/a-seg_0.ts?`);
   });
 });
 
@@ -308,6 +311,13 @@ describe('cookies mode', () => {
     expect(stats(s).signatureMisses).toBe(0);
     const top = await load(s, { relPath: '' });
     expect(top.body).toContain('/videos/v1/media/720p/index.m3u8');
+  });
+
+  it('refuses a video whose root holds "*": the cookie policy <root>* would cover other prefixes', async () => {
+    const s = setup('cookies');
+    s.store.put('videos/a*/index.m3u8', media(2));
+    const video = { id: 'star', playlistKey: 'videos/a*/index.m3u8', rootPrefix: 'videos/a*/' };
+    await expect(loadSignedPlaylist({ video, deps: s.deps, now: s.clock.now })).rejects.toMatchObject({ status: 500 });
   });
 });
 
