@@ -78,14 +78,6 @@ function publicDir(): string | undefined {
   return undefined;
 }
 
-/** Express's `trust proxy` setting from the config: false, a hop count, or addresses/subnets. */
-function trustProxySetting(value: string | false): false | string {
-  if (value === false) return false;
-  const v = value.trim();
-  if (v === '' || v === 'false') return false;
-  return v;
-}
-
 function errorFormat(req: Request, res: Response): ErrorFormat {
   const chosen = res.locals.errorFormat as ErrorFormat | undefined;
   if (chosen) return chosen;
@@ -100,7 +92,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   // Playlists carry fresh signatures on every request: an ETag would only invite wrong 304s.
   app.set('etag', false);
-  app.set('trust proxy', trustProxySetting(deps.config.trustProxy));
+  // Addresses/subnets of the proxies whose X-Forwarded-For counts (validated by config.ts), or false.
+  app.set('trust proxy', deps.config.trustProxy || false);
   const authorize = viewerAuthorizer(deps);
 
   app.use(createHttpLogger(deps.logger));

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { parseTime } from './cli-time.js';
+import { catalogDatabaseUrl, pemFromEnvText } from './config.js';
 import { loadSigningKey, signUrl, SignerError, type HashAlgorithm, type SigningKey } from './services/signer.js';
 import { verifySignedRequest, describePolicy } from './services/cf-verify.js';
 import { compilePlaylist, renderPlaylist, PlaylistError } from './services/manifest.js';
@@ -45,7 +46,8 @@ const USAGE = `usage: hlsgate <command> [options]
 
 <time>: epoch seconds, ISO-8601 (2026-12-31T23:59:59Z) or +duration (+90s, +15m, +2h, +7d).
 Keys default to CLOUDFRONT_KEY_PAIR_ID, CLOUDFRONT_PRIVATE_KEY_FILE / CLOUDFRONT_PRIVATE_KEY,
-CLOUDFRONT_HASH_ALGORITHM; the catalog to DATABASE_URL (sqlite:./data/hlsgate.db).`;
+CLOUDFRONT_HASH_ALGORITHM; the catalog to the service's (DATABASE_URL, else sqlite:./data/hlsgate.db,
+or sqlite:<DATA_DIR>/hlsgate.db for the embedded demo).`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -93,7 +95,7 @@ function signingKeyFrom(flags: Flags, env: CliIO['env']): SigningKey {
       throw new UsageError(`private key file "${file}" cannot be read`);
     }
   } else if (env.CLOUDFRONT_PRIVATE_KEY) {
-    pem = env.CLOUDFRONT_PRIVATE_KEY.replace(/\\n/g, '\n');
+    pem = pemFromEnvText(env.CLOUDFRONT_PRIVATE_KEY);
   }
   if (!pem) throw new UsageError('no private key: pass --private-key-file or set CLOUDFRONT_PRIVATE_KEY_FILE / CLOUDFRONT_PRIVATE_KEY');
   return loadSigningKey({
@@ -245,7 +247,7 @@ function cmdKeygen(args: string[], io: CliIO): number {
 async function cmdVideos(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const { flags, positionals } = parse(rest, { title: { type: 'string' }, 'root-prefix': { type: 'string' } });
-  const catalog = openCatalog(io.env.DATABASE_URL || 'sqlite:./data/hlsgate.db');
+  const catalog = openCatalog(catalogDatabaseUrl(io.env));
   try {
     if (sub === 'add') {
       const [id, playlistKey, ...extra] = positionals;

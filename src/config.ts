@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { domainMatches } from './routes/cdn-cookies.js';
 import { normalizeCdnBase } from './services/cdn-url.js';
 import { loadSigningKey, normalizeCidr, SignerError } from './services/signer.js';
 import { checkJwksUrl, DEFAULT_CLOCK_SKEW_SECONDS, publicKeyAlgorithm, secretBytes, ViewerAuthConfigError, type ViewerAuthConfig } from './services/viewer-auth.js';
@@ -274,6 +275,27 @@ const envSchema = z.object({
 
 type Env = z.output<typeof envSchema>;
 
+/**
+ * CLOUDFRONT_PRIVATE_KEY's PEM text: in one env line, literal "\n" escapes stand for newlines;
+ * surrounding quotes are dropped.
+ */
+export function pemFromEnvText(text: string): string {
+  return text
+    .trim()
+    .replace(/^(["'])([\s\S]*)\1$/, '$2')
+    .replace(/\\r\\n|\\n/g, '\n');
+}
+
+/**
+ * The catalog the service uses for this environment: DATABASE_URL, else the AWS default, else (the
+ * embedded demo) `sqlite:<DATA_DIR>/hlsgate.db`. The CLI's `videos` commands open the same one.
+ */
+export function catalogDatabaseUrl(env: Record<string, string | undefined>): string {
+  if (env.DATABASE_URL) return env.DATABASE_URL.trim();
+  if (AWS_TRIGGERS.some((name) => env[name])) return DEFAULTS.DATABASE_URL;
+  return `sqlite:${(env.DATA_DIR || DEFAULTS.DATA_DIR).replace(/\/+$/, '')}/hlsgate.db`;
+}
+
 function defaultReadFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
@@ -340,7 +362,7 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     return {
       kind: 'embedded',
       ...common,
-      databaseUrl: e.DATABASE_URL ?? `sqlite:${dataDir.replace(/\/+$/, '')}/hlsgate.db`,
+      databaseUrl: e.DATABASE_URL ?? catalogDatabaseUrl(raw),
       signingMode,
       ttlSeconds,
       expiryMarginSeconds,
@@ -377,11 +399,7 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     }
   } else {
     keyVar = 'CLOUDFRONT_PRIVATE_KEY';
-    // PEM text in one env line: literal "\n" escapes stand for newlines; surrounding quotes are dropped.
-    privateKeyPem = raw
-      .CLOUDFRONT_PRIVATE_KEY!.trim()
-      .replace(/^(["'])([\s\S]*)\1$/, '$2')
-      .replace(/\\r\\n|\\n/g, '\n');
+    privateKeyPem = pemFromEnvText(raw.CLOUDFRONT_PRIVATE_KEY!);
   }
 
   const hash = e.CLOUDFRONT_HASH_ALGORITHM ?? DEFAULTS.CLOUDFRONT_HASH_ALGORITHM;
@@ -394,7 +412,7 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
           `CDN_COOKIE_DOMAIN: required with SIGNING_MODE=cookies: a domain shared by this service and the CDN (${cdnHost}), e.g. .example.com (the CDN needs an alternate domain name under it)`,
         );
       }
-    } else if (!domainMatch(cdnHost, e.CDN_COOKIE_DOMAIN)) {
+    } else if (!domainMatches(cdnHost, e.CDN_COOKIE_DOMAIN)) {
       problems.push(`CDN_COOKIE_DOMAIN: ${shown(e.CDN_COOKIE_DOMAIN)} does not cover the CDN host ${cdnHost} (CDN_BASE_URL): browsers would never send the cookies to it`);
     }
   }
@@ -434,7 +452,7 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
       renderMaxBytes: e.RENDER_CACHE_MAX_BYTES ?? DEFAULTS.RENDER_CACHE_MAX_BYTES,
       vodRevalidateSeconds: e.VOD_REVALIDATE_SECONDS ?? DEFAULTS.VOD_REVALIDATE_SECONDS,
     },
-    databaseUrl: e.DATABASE_URL ?? DEFAULTS.DATABASE_URL,
+    databaseUrl: e.DATABASE_URL ?? catalogDatabaseUrl(raw),
     trustProxy: e.TRUST_PROXY ?? false,
     viewerAuth: viewerAuth ?? { mode: 'none' },
     bindIp,
@@ -442,13 +460,6 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     ...(signingMode === 'cookies' && e.CDN_COOKIE_DOMAIN !== undefined ? { cdnCookieDomain: e.CDN_COOKIE_DOMAIN } : {}),
   };
   return { kind: 'aws', config };
-}
-
-/** RFC 6265 domain-match (a leading dot on the domain is ignored). */
-function domainMatch(host: string, domain: string): boolean {
-  const h = host.toLowerCase();
-  const d = domain.toLowerCase().replace(/^\./, '');
-  return h === d || h.endsWith(`.${d}`);
 }
 
 /**

@@ -72,8 +72,9 @@ export function fromFrameworkError(err: unknown): HttpError | undefined {
     default:
       break;
   }
-  // e.g. a malformed percent-encoding in a route parameter (the router answers 400).
-  if (status === 400 && e.expose === true) return new HttpError(400, 'the request URL is malformed', { cause: err });
+  // A malformed percent-encoding in a route parameter: the router's URIError with status 400 (its
+  // message quotes the raw parameter, so it is not shown).
+  if (status === 400 && err instanceof URIError) return new HttpError(400, 'the request URL is malformed', { cause: err });
   if (e.expose === true && typeof e.message === 'string') return new HttpError(status, e.message.slice(0, 200), { cause: err });
   return new HttpError(status, DEFAULT_CODES[status]?.replace(/_/g, ' ') ?? 'bad request', { cause: err });
 }

@@ -234,6 +234,13 @@ describe('videos', () => {
     expect((await run(['videos', 'rm', 'intro'], env)).code).toBe(1);
     expect((await run(['videos', 'list'], env)).out).toBe('');
   });
+
+  it('without DATABASE_URL, opens the catalog the embedded demo uses: <DATA_DIR>/hlsgate.db', async () => {
+    const dataDir = join(dir, 'demo-data');
+    expect((await run(['videos', 'add', 'intro', 'courses/intro/master.m3u8'], { DATA_DIR: dataDir })).code).toBe(0);
+    const same = await run(['videos', 'list'], { DATABASE_URL: `sqlite:${join(dataDir, 'hlsgate.db')}` });
+    expect(same.out).toMatch(/^intro\t/);
+  });
 });
 
 describe('the installed bin', () => {

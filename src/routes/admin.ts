@@ -5,9 +5,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AppDeps } from '../app.js';
 import { HttpError } from '../errors.js';
 import { CatalogInputError, isValidVideoId, parseVideoInput, type Video, type VideoInput } from '../services/catalog.js';
+import { bearerToken } from './viewer.js';
 
 const BODY_LIMIT = '16kb';
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
@@ -17,8 +17,7 @@ function sha256(text: string): Buffer {
 export function bearerAuth(adminToken: string): (req: Request, res: Response, next: NextFunction) => void {
   const expected = sha256(adminToken);
   return (req, _res, next) => {
-    const header = req.get('authorization');
-    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    const token = bearerToken(req.get('authorization'));
     if (token === undefined) {
       throw new HttpError(401, 'this API needs an admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', {
         headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' },

@@ -23,11 +23,17 @@ interface Bucket {
   at: number;
 }
 
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i; // 1: the IPv4 address
+
+/** An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, how a dual-stack socket reports IPv4 peers) as IPv4; others as is. */
+export function unmapIPv4(address: string): string {
+  return IPV4_MAPPED.exec(address)?.[1] ?? address;
+}
+
 /** The rate-limit key for an address: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4. */
 export function clientKey(address: string | undefined): string {
   if (!address) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1]) return mapped[1];
+  address = unmapIPv4(address);
   if (isIP(address) !== 6) return address;
   // Expand `::` and keep the first four groups.
   const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');

@@ -2,6 +2,7 @@
 // Thin: parse the request, find the video, call the playback use case, write the response.
 import express, { type Request, type Response } from 'express';
 import type { AppDeps } from '../app.js';
+import { DEFAULTS } from '../config.js';
 import { HttpError } from '../errors.js';
 import { addLogFields } from '../logger.js';
 import { isValidVideoId, type Video } from '../services/catalog.js';
@@ -11,7 +12,7 @@ import { VerifierUnavailableError } from '../services/viewer-auth.js';
 import { listPage, playerPage } from '../views/pages.js';
 import { sendHtml } from '../views/respond.js';
 import { setCdnCookies } from './cdn-cookies.js';
-import { rateLimit } from './rate-limit.js';
+import { rateLimit, unmapIPv4 } from './rate-limit.js';
 import { clearViewerCookie, jwtDetails, setViewerCookie, urlWithoutToken, type Authorize } from './viewer.js';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
@@ -45,25 +46,18 @@ async function findVideo(deps: AppDeps, id: string): Promise<Video> {
 
 /** The viewer's address for IP-bound signatures: `req.ip` (X-Forwarded-For only from TRUST_PROXY), IPv4-mapped IPv6 as IPv4. */
 export function clientAddress(req: Request): string | undefined {
-  const ip = req.ip;
-  if (!ip) return undefined;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped?.[1] ?? ip;
+  return req.ip ? unmapIPv4(req.ip) : undefined;
 }
 
 export interface VideosRouterOptions {
   /** Who may watch; absent = anyone. */
   authorize?: Authorize;
-  /** Default DEFAULT_RATE_LIMIT_PER_MINUTE; 0 = no limit. */
-  rateLimitPerMinute?: number;
 }
-
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
 
 export function videosRouter(deps: AppDeps, o: VideosRouterOptions = {}): express.Router {
   const router = express.Router();
   const { authorize } = o;
-  const limit = rateLimit({ perMinute: o.rateLimitPerMinute ?? deps.config.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, clock: deps.clock });
+  const limit = rateLimit({ perMinute: deps.config.rateLimitPerMinute ?? DEFAULTS.RATE_LIMIT_PER_MINUTE, clock: deps.clock });
 
   /**
    * Runs `authorize` for the page or a playlist; throws the 401/403 (clearing an entitlement cookie

@@ -33,7 +33,12 @@ export type AuthorizeResult =
 export type Authorize = (req: Request, video: Video) => Promise<AuthorizeResult>;
 
 export const VIEWER_COOKIE = 'hlsgate_viewer';
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i; // 1: the token
+
+/** The token of an `Authorization: Bearer <token>` header, undefined for anything else. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
 
 /** Where the built-in authorizer found the token. */
 export type TokenSource = 'header' | 'query' | 'cookie';
@@ -68,11 +73,8 @@ export function readCookie(req: Request, name: string): string | undefined {
 
 /** The token a request carries, and where from: header, then `?token=` (page only), then cookie. */
 export function findToken(req: Request): { token: string; source: TokenSource } | undefined {
-  const header = req.get('authorization');
-  if (header !== undefined) {
-    const m = BEARER.exec(header);
-    if (m?.[1]) return { token: m[1], source: 'header' };
-  }
+  const bearer = bearerToken(req.get('authorization'));
+  if (bearer) return { token: bearer, source: 'header' };
   if (PAGE_PATH.test(req.path)) {
     const q = req.query.token;
     if (typeof q === 'string' && q !== '') return { token: q, source: 'query' };
@@ -149,8 +151,18 @@ export function urlWithoutToken(req: Request): string {
   const kept = req.originalUrl
     .slice(q + 1)
     .split('&')
-    .filter((part) => part !== '' && part.split('=')[0] !== 'token');
+    .filter((part) => part !== '' && queryName(part) !== 'token');
   return kept.length ? `${path}?${kept.join('&')}` : path;
+}
+
+/** A query parameter's name decoded as the query parser decodes it (`%74oken` is `token` too). */
+function queryName(part: string): string {
+  const name = part.split('=')[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
 }
 
 export type { DenialCode };

@@ -38,7 +38,10 @@ export const PLAYER_SCRIPT = `(function () {
   /** Seconds of playback after a recovery that count as "it works again". */
   var PROGRESS_SECONDS = 4;
 
+  /** From a refusal until the fresh playlist has loaded. */
   var recovering = false;
+  /** From a refusal until the fresh source is set: player errors until then belong to the refused one. */
+  var switching = false;
   var stopped = false;
   var attempts = 0;
   var resumeAt = 0;
@@ -93,6 +96,7 @@ export const PLAYER_SCRIPT = `(function () {
     }
     attempts += 1;
     recovering = true;
+    switching = true;
     var current = player.currentTime() || 0;
     var at = current > 0 ? current : lastTime;
     var play = !player.paused();
@@ -103,6 +107,7 @@ export const PLAYER_SCRIPT = `(function () {
       if (stopped) return;
       player.error(null);
       player.src({ src: playlistUrl + (playlistUrl.indexOf('?') === -1 ? '?' : '&') + 'r=' + Date.now(), type: TYPE });
+      switching = false;
       player.one('loadedmetadata', function () {
         if (at > 0) player.currentTime(at);
         if (play) {
@@ -135,7 +140,10 @@ export const PLAYER_SCRIPT = `(function () {
   videojs.hook('beforeerror', function (p, err) {
     if (p !== player || err === null) return err;
     // Our notice explains a refusal; a recovery replaces the failed source: no error display.
-    if (stopped || recovering) return null;
+    if (stopped || switching) return null;
+    // The fresh source failed too (e.g. hlsgate answered 5xx): not recovering any more, so a later
+    // refusal can retry (bounded by MAX_RECOVERIES) and anything else is shown.
+    recovering = false;
     // Native HLS (no engine hooks, e.g. Safari) reports an expired signature as a network error.
     var code = typeof err === 'number' ? err : err && err.code;
     if (code === 2 && attempts < MAX_RECOVERIES) {

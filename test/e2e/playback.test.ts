@@ -241,7 +241,9 @@ describe('the edge refuses what CloudFront would refuse', () => {
     const now = Math.floor(Date.now() / 1000);
     const flipped = new URL(signedSegment);
     const sig = flipped.searchParams.get('Signature') ?? '';
-    flipped.searchParams.set('Signature', (sig[5] === 'A' ? 'B' : 'A') + sig.slice(1));
+    // Change one character (the old `(sig[5] === 'A' ? 'B' : 'A') + sig.slice(1)` replaced the
+    // first one by a letter it could already be, leaving the signature valid now and then).
+    flipped.searchParams.set('Signature', sig.slice(0, 5) + (sig[5] === 'A' ? 'B' : 'A') + sig.slice(6));
     const unknown = new URL(signedSegment);
     unknown.searchParams.set('Key-Pair-Id', 'KUNKNOWNKEY0000');
     const cases: [string, string][] = [

@@ -172,6 +172,13 @@ describe('VIEWER_AUTH=jwt: the token on the page URL', () => {
     expect(nested.text).toMatch(/^https:\/\/d111111abcdef8\.cloudfront\.net\/videos\/v1\/360p\/seg_0\.ts\?Policy=/m);
   });
 
+  it('drops the token however its name is percent-encoded (no redirect loop, no token left in the address bar)', async () => {
+    const t = await token({ videos: ['v1'] });
+    const res = await request(app({ viewerAuth: JWT })).get(`/videos/v1?%74oken=${t}&x=1`).expect(303);
+    expect(res.headers.location).toBe('/videos/v1?x=1');
+    expect(viewerCookie(res)).toBeDefined();
+  });
+
   it('an invalid token on the page URL answers 401 and sets no cookie', async () => {
     const res = await request(app({ viewerAuth: JWT })).get('/videos/v1?token=not.a.token').set('Accept', 'text/html').expect(401);
     expect(viewerCookie(res)).toBeUndefined();

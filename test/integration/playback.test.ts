@@ -433,6 +433,11 @@ describe('refusals', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
   });
 
+  it('when an id has malformed percent-encoding, then 400 says the URL is malformed (without echoing it)', async () => {
+    const res = await request(fx.app('url')).get('/videos/%E0%A4%A').set('Accept', 'application/json').expect(400);
+    expect(res.body).toEqual({ error: 'the request URL is malformed', code: 'bad_request' });
+  });
+
   it('when a nested path has malformed percent-encoding, then 400/404 in plain text', async () => {
     for (const path of ['/videos/demo/media/%ZZ.m3u8', '/videos/demo/media/180p/%E0%A4%A.m3u8']) {
       const res = await request(fx.app('url')).get(path);

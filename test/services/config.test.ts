@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig, type LoadedConfig, type ServiceConfig } from '../../src/config.js';
+import { catalogDatabaseUrl, ConfigError, describeConfig, loadConfig, type LoadedConfig, type ServiceConfig } from '../../src/config.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const RSA_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -115,6 +115,15 @@ describe('loadConfig: embedded detection', () => {
 
   it('accepts a short TTL with the default margin (they are independent)', () => {
     expect(embedded({ SIGNED_URL_TTL: '60' })).toMatchObject({ ttlSeconds: 60, expiryMarginSeconds: 300 });
+  });
+
+  it('names the same catalog for the service and the CLI (catalogDatabaseUrl)', () => {
+    expect(catalogDatabaseUrl({})).toBe('sqlite:./data/hlsgate.db');
+    expect(catalogDatabaseUrl({ DATA_DIR: '/var/lib/hlsgate/' })).toBe(embedded({ DATA_DIR: '/var/lib/hlsgate/' }).databaseUrl);
+    // DATA_DIR is an embedded-demo setting: the AWS configuration keeps its own default.
+    expect(catalogDatabaseUrl({ ...AWS, DATA_DIR: '/tmp/x' })).toBe(aws({ DATA_DIR: '/tmp/x' }).databaseUrl);
+    expect(aws({ DATA_DIR: '/tmp/x' }).databaseUrl).toBe('sqlite:./data/hlsgate.db');
+    expect(catalogDatabaseUrl({ DATABASE_URL: 'sqlite::memory:', DATA_DIR: '/tmp/x' })).toBe('sqlite::memory:');
   });
 
   it('keeps an explicit DATABASE_URL over the DATA_DIR default', () => {
