@@ -5,6 +5,7 @@
 // (cookies are per host, not per port: the embedded demo's app and edge on 127.0.0.1 share them).
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { prefixResource } from '../services/media-signer.js';
 import { signedCookies, type CustomPolicy, type SigningKey } from '../services/signer.js';
 
 export interface CdnCookieOptions {
@@ -19,6 +20,11 @@ export interface CdnCookieOptions {
   domain?: string;
   /** Restrict the policy to this viewer address. */
   clientIp?: string;
+  /**
+   * Memo for the signed values (the playback cache's signature store): viewers of one expiry window
+   * share one signature instead of paying a private-key operation per playlist request.
+   */
+  memo?: (key: string, make: () => string) => string;
 }
 
 export interface CookieSpec {
@@ -53,9 +59,12 @@ export function cookiePathFor(rootUrl: string): string {
 
 /** The CloudFront-* cookies for a video (values and attributes). */
 export function cdnCookies(o: CdnCookieOptions): CookieSpec[] {
-  const policy: CustomPolicy = { resource: `${o.rootUrl}*`, dateLessThan: o.expires };
+  // prefixResource refuses a root holding `*`, which the policy would read as a wildcard.
+  const policy: CustomPolicy = { resource: prefixResource(o.rootUrl), dateLessThan: o.expires };
   if (o.clientIp !== undefined) policy.sourceIp = o.clientIp;
-  const values = signedCookies(o.key, policy);
+  const sign = (): string => JSON.stringify(signedCookies(o.key, policy));
+  const memoKey = `cookies|${o.key.keyPairId}|${o.key.hash}|${o.expires}|${o.clientIp ?? ''}|${o.rootUrl}`;
+  const values = JSON.parse(o.memo ? o.memo(memoKey, sign) : sign()) as Record<string, string>;
   // Secure cookies only travel over https; over plain http (a local edge) they would never be sent.
   const secure = new URL(o.rootUrl).protocol === 'https:';
   const path = cookiePathFor(o.rootUrl);

@@ -121,6 +121,7 @@ export function videosRouter(deps: AppDeps, o: VideosRouterOptions = {}): expres
           nowMs: now,
           ...(deps.config.cdnCookieDomain ? { domain: deps.config.cdnCookieDomain } : {}),
           ...(clientIp === undefined ? {} : { clientIp }),
+          ...(deps.playbackCache ? { memo: (k: string, make: () => string) => deps.playbackCache!.signature(k, make) } : {}),
         },
         deps.logger,
       );

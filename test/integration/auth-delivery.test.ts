@@ -10,6 +10,7 @@ import type { SigningMode } from '../../src/config.js';
 import { clientKey } from '../../src/routes/rate-limit.js';
 import { openCatalog, type Catalog } from '../../src/services/catalog.js';
 import { createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
+import { createPlaybackCache, type PlaybackCache } from '../../src/services/render-cache.js';
 import { cfBase64Decode, loadSigningKey, type SigningKey } from '../../src/services/signer.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
@@ -123,6 +124,35 @@ describe('SIGNING_MODE=cookies', () => {
     // The playlist itself: routes for nested playlists, no CloudFront query anywhere.
     expect(res.text).toContain('/videos/v1/media/360p/index.m3u8');
     expect(res.text).not.toMatch(/Signature=|Policy=|Key-Pair-Id=/);
+  });
+
+  it('viewers of one window share one cookie signature (an ECDSA key would sign anew every time)', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const ecKey = loadSigningKey({ keyPairId: 'KDELIVERY', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const build = (cache?: PlaybackCache) =>
+      createApp({
+        catalog,
+        source,
+        signingKey: ecKey,
+        clock: () => NOW_MS,
+        logger: pino({ level: 'silent' }),
+        ...(cache ? { playbackCache: cache } : {}),
+        config: {
+          cdnBaseUrl: 'https://media.example.com',
+          signing: { keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA1', mode: 'cookies', ttlSeconds: 300, expiryMarginSeconds: 60 },
+          trustProxy: false,
+          s3: { maxPlaylistBytes: 1 << 20 },
+          viewerAuth: { mode: 'none', warn: false },
+          cdnCookieDomain: '.example.com',
+        },
+      });
+    const signatureOf = async (a: ReturnType<typeof createApp>) =>
+      cookiesOf(await request(a).get('/videos/v1/playlist.m3u8').set('Host', 'watch.example.com').expect(200)).get('CloudFront-Signature')!.value;
+    const cached = build(createPlaybackCache({ maxBytes: 1 << 20 }));
+    expect(await signatureOf(cached)).toBe(await signatureOf(cached));
+    // Without the cache every request signs again, and ECDSA signatures differ: the check above can fail.
+    const uncached = build();
+    expect(await signatureOf(uncached)).not.toBe(await signatureOf(uncached));
   });
 
   it('nested playlists set the cookies too and carry plain CDN URLs', async () => {
