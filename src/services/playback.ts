@@ -149,19 +149,21 @@ function sourceFailure(err: SourceError): HttpError {
 }
 
 function playlistFailure(err: PlaylistError, key: string): HttpError {
+  // The viewer learns what is wrong, not where the object lives; the log gets the key.
+  const cause = new Error(`${key}: ${err.message}`, { cause: err });
   switch (err.code) {
     case 'OutOfScope':
-      return new HttpError(502, "playlist references media outside the video's folder", { cause: err });
+      return new HttpError(502, "playlist references media outside the video's folder", { cause });
     case 'TooLarge':
-      return new HttpError(502, `the playlist at ${key} is larger than the configured limit`, { cause: err });
+      return new HttpError(502, "this video's playlist is larger than the configured limit", { cause });
     case 'UndefinedVariable':
-      return new HttpError(502, `the playlist at ${key} uses a variable it cannot resolve: ${err.message}`, { cause: err });
+      return new HttpError(502, `this video's playlist uses a variable it cannot resolve: ${err.message}`, { cause });
     case 'Malformed':
-      return new HttpError(502, `the playlist at ${key} is malformed: ${err.message}`, { cause: err });
+      return new HttpError(502, `this video's playlist is malformed: ${err.message}`, { cause });
     case 'NotAPlaylist':
     case 'Binary':
     default:
-      return new HttpError(502, `the object at ${key} is not an HLS playlist`, { cause: err });
+      return new HttpError(502, "the stored object for this video is not an HLS playlist", { cause });
   }
 }
 
