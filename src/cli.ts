@@ -197,6 +197,7 @@ function cmdVerify(args: string[], io: CliIO): number {
   const nowText = str(flags, 'now');
   const now = nowText === undefined ? realNow : parseTime(nowText, realNow, '--now');
   const publicKey = readPublicKey(str(flags, 'public-key-file') ?? io.env.CLOUDFRONT_PUBLIC_KEY_FILE ?? required(flags, 'public-key-file'));
+  if (!URL.canParse(url)) throw new UsageError(`"${url.slice(0, 200)}" is not an absolute URL`);
   const query = new URL(url).searchParams;
   // The trusted key id: the one given, else the service's, else whatever the URL claims (then
   // only the signature, times, IP and resource are checked).
@@ -343,9 +344,11 @@ async function cmdEdge(args: string[], io: CliIO): Promise<number> {
     region: { type: 'string' },
   });
   if (positionals.length) throw new UsageError('edge takes no positional arguments');
+  const portText = str(flags, 'port') ?? '8443';
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new UsageError(`--port: "${portText}" is not a TCP port number`);
   const { runEdgeFromCli } = await import('./edge/cli.js');
   await runEdgeFromCli({
-    port: Number(str(flags, 'port') ?? '8443'),
+    port: Number(portText),
     host: str(flags, 'host') ?? '127.0.0.1',
     bucket: required(flags, 'bucket'),
     publicKeys: new Map([[required(flags, 'key-pair-id'), readPublicKey(required(flags, 'public-key-file'))]]),

@@ -141,6 +141,12 @@ describe('verify', () => {
     return r.out;
   }
 
+  it('refuses something that is not a URL with a usage error', async () => {
+    const r = await run(['verify', 'not a url', '--public-key-file', pub(), '--key-pair-id', 'KV']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/"not a url" is not an absolute URL/);
+  });
+
   it('accepts a good URL and explains its policy in plain words', async () => {
     const r = await run(['verify', await signed(), '--public-key-file', pub(), '--key-pair-id', 'KV']);
     expect(r.out).toMatch(/verdict: OK/);
@@ -219,6 +225,14 @@ describe('rewrite', () => {
     const r = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/v/p.m3u8', '--expires', '+1h'], env(), '<html>nope</html>');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/EXTM3U|not an HLS playlist|playlist/i);
+  });
+});
+
+describe('edge', () => {
+  it('refuses a port that is not a number before starting anything', async () => {
+    const r = await run(['edge', '--port', 'eighty', '--bucket', 'b', '--key-pair-id', 'K', '--public-key-file', join(rsaDir, 'public_key.pem')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--port: "eighty" is not a TCP port number/);
   });
 });
 

@@ -206,6 +206,13 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
   const s3Port = o.s3Port ?? 0;
   const edgePort = o.edgePort ?? 0;
   let appPort = o.port ?? 3000;
+  const samplesDir = o.samplesDir ?? DEFAULT_SAMPLES_DIR;
+  if (!existsSync(join(samplesDir, 'demo', 'master.m3u8'))) {
+    // E.g. the Docker image, which ships no samples: say what this mode is and how to leave it.
+    throw new Error(
+      `no AWS configuration, so hlsgate tried to start its embedded demo, but the sample videos are missing (${samplesDir}); set S3_BUCKET, CDN_BASE_URL, CLOUDFRONT_KEY_PAIR_ID and CLOUDFRONT_PRIVATE_KEY_FILE to serve your bucket`,
+    );
+  }
 
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -234,7 +241,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     closers.unshift(() => s3.close());
     const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: LOCAL_REGION, credentials: s3.credentials });
     closers.unshift(async () => s3Client.destroy());
-    await step('sample upload', s3.endpoint, () => uploadSamples(s3Client, LOCAL_BUCKET, o.samplesDir ?? DEFAULT_SAMPLES_DIR));
+    await step('sample upload', s3.endpoint, () => uploadSamples(s3Client, LOCAL_BUCKET, samplesDir));
 
     // The app's origin must be known before the edge starts (CORS), so pick its port first.
     if (appPort === 0) appPort = await freePort(host);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SAMPLES_DIR, LOCAL_BUCKET } from '../../src/local/embedded.js';
+import { DEFAULT_SAMPLES_DIR, LOCAL_BUCKET, startEmbedded } from '../../src/local/embedded.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-store.js';
 import { uploadSamples } from '../../src/local/seed.js';
 import { startTestStack } from '../helpers/stack.js';
@@ -61,6 +61,17 @@ describe('uploadSamples', () => {
 });
 
 describe('startEmbedded', () => {
+  it('without the sample videos (e.g. in the Docker image), says so and names the AWS variables, before starting anything', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'hlsgate-nosamples-'));
+    try {
+      await expect(startEmbedded({ samplesDir: empty, dataDir: join(empty, 'data'), port: 0, log: () => undefined })).rejects.toThrow(
+        /sample videos are missing .*S3_BUCKET, CDN_BASE_URL, CLOUDFRONT_KEY_PAIR_ID/,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('creates the development key pair once and reuses it on the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hlsgate-embedded-'));
     try {
