@@ -120,6 +120,19 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
     pending.add(tracked);
   }
 
+  /** The cached value, or `make()`'s, stored: one private-key operation per key while it stays cached. */
+  function memo<V extends NonNullable<unknown>>(cache: LRUCache<string, V>, key: string, make: () => V): V {
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      s.signatureHits++;
+      return hit;
+    }
+    s.signatureMisses++;
+    const v = make();
+    cache.set(key, v);
+    return v;
+  }
+
   return {
     getCompiled(key) {
       const hit = compiled.get(key);
@@ -131,26 +144,10 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       compiled.set(key, c);
     },
     signer(key, make) {
-      let fn = signers.get(key);
-      if (fn) {
-        s.signatureHits++;
-        return fn;
-      }
-      s.signatureMisses++;
-      fn = make();
-      signers.set(key, fn);
-      return fn;
+      return memo(signers, key, make);
     },
     signature(key, make) {
-      let v = signatures.get(key);
-      if (v !== undefined) {
-        s.signatureHits++;
-        return v;
-      }
-      s.signatureMisses++;
-      v = make();
-      signatures.set(key, v);
-      return v;
+      return memo(signatures, key, make);
     },
     getRendered(key) {
       const hit = rendered.get(key);
