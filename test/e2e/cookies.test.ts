@@ -3,18 +3,12 @@
 // the local edge (127.0.0.1:EDGE) share the host, and cookies are per host, not per port, so the
 // browser sends them to the edge; the player sends credentials (withCredentials) and the edge's CORS
 // allows them. Without the cookies the edge refuses like CloudFront: 403 MissingKey.
-import type { Browser, Request } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser, newTestPage } from '../helpers/browser.js';
+import { browserDiagnostics, hasChromium, launchBrowser, newTestPage, recordRequests, startMutedPlayback } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 const MEDIA = /\.(ts|m4s|mp4|key)$/i;
-
-interface Seen {
-  url: string;
-  status?: number;
-  cookie?: string;
-}
 
 describe.skipIf(!hasChromium())('browser playback with CloudFront signed cookies (SIGNING_MODE=cookies)', () => {
   let stack: TestStack;
@@ -32,38 +26,17 @@ describe.skipIf(!hasChromium())('browser playback with CloudFront signed cookies
 
   it('plays the demo with every segment and key authorized by cookies, none by query', async () => {
     const { context, page, consoleLines } = await newTestPage(browser);
-    const seen: Seen[] = [];
-    const byRequest = new Map<Request, Seen>();
-    page.on('request', (req) => {
-      const s: Seen = { url: req.url() };
-      byRequest.set(req, s);
-      seen.push(s);
-      void req
-        .allHeaders()
-        .then((h) => {
-          if (h.cookie) s.cookie = h.cookie;
-        })
-        .catch(() => undefined);
-    });
-    page.on('response', (res) => {
-      const s = byRequest.get(res.request());
-      if (s) s.status = res.status();
-    });
+    const seen = recordRequests(page);
     const diagnostics = (): string =>
-      [
-        `console:\n  ${consoleLines.join('\n  ')}`,
-        `requests:\n  ${seen.map((s) => `${s.url.split('?')[0]} -> ${s.status ?? 'pending'} cookie=${s.cookie ? 'yes' : 'no'}`).join('\n  ')}`,
-        `edge:\n  ${stack.edgeLines.map((l) => JSON.stringify(l)).join('\n  ')}`,
-      ].join('\n');
+      browserDiagnostics(
+        consoleLines,
+        seen.map((s) => `${s.url.split('?')[0]} -> ${s.status ?? 'pending'} cookie=${s.cookie ? 'yes' : 'no'}`),
+        stack.edgeLines,
+      );
     try {
       await page.goto(`${stack.appUrl}/videos/demo`, { waitUntil: 'load' });
       expect(await page.getAttribute('#player', 'data-signing-mode')).toBe('cookies');
-      await page.waitForFunction(() => Boolean((window as unknown as { __hlsgatePlayer?: unknown }).__hlsgatePlayer), undefined, { timeout: 15_000 });
-      await page.evaluate(() => {
-        const p = (window as unknown as { __hlsgatePlayer: { muted(m: boolean): void; play(): Promise<void> | undefined } }).__hlsgatePlayer;
-        p.muted(true);
-        void p.play()?.catch(() => undefined);
-      });
+      await startMutedPlayback(page);
       await page
         .waitForFunction(
           () => {

@@ -11,7 +11,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintViewerToken } from '../../src/services/viewer-auth.js';
-import { hasChromium, launchBrowser, newTestPage } from '../helpers/browser.js';
+import { hasChromium, launchBrowser, newTestPage, startMutedPlayback } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 const SECRET = 'expiry-recovery-e2e-secret-32byte';
@@ -140,12 +140,7 @@ describe.skipIf(!hasChromium())('playback that survives expiry', () => {
     expect(res?.status()).toBe(200);
     // The token left the address bar (redirected to the clean URL after the cookie was set).
     expect(page.url()).toBe(`${stack.appUrl}/videos/long`);
-    await page.waitForFunction(() => Boolean((window as unknown as { __hlsgatePlayer?: unknown }).__hlsgatePlayer), undefined, { timeout: 15_000 });
-    await page.evaluate(() => {
-      const p = (window as unknown as { __hlsgatePlayer: { muted(m: boolean): void; play(): Promise<void> | undefined } }).__hlsgatePlayer;
-      p.muted(true);
-      void p.play()?.catch(() => undefined);
-    });
+    await startMutedPlayback(page);
     await until(page, 'playback past 2 s', (s) => s.t > 2 || s.error !== null, 30_000, diagnostics);
     return { page, close: () => context.close(), diagnostics, responses: requests };
   }

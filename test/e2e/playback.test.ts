@@ -3,24 +3,16 @@
 // URLs that CloudFront would refuse.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, Page, Request } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { loadSigningKey, signUrl } from '../../src/services/signer.js';
-import { hasChromium, launchBrowser, newTestPage } from '../helpers/browser.js';
+import { browserDiagnostics, hasChromium, launchBrowser, newTestPage, recordRequests } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 const SCREENSHOT_DIR = resolve('test-results/screenshots');
 /** Object types that must come from the edge, signed. */
 const MEDIA = /\.(ts|m4s|mp4|m4a|aac|key|vtt)$/i;
-
-interface Seen {
-  url: string;
-  method: string;
-  status?: number;
-  failure?: string;
-  cookie?: string;
-}
 
 interface PlayerState {
   currentTime: number;
@@ -72,33 +64,13 @@ describe.skipIf(!hasChromium()).each(['wildcard', 'url'] as const)('browser play
   for (const id of ['demo', 'demo-fmp4'] as const) {
     it(`plays ${id} in Chromium with every media request signed and served by the edge`, async () => {
       const { context, page, consoleLines } = await newTestPage(browser);
-      const seen: Seen[] = [];
-      const byRequest = new Map<Request, Seen>();
-      page.on('request', (req) => {
-        const s: Seen = { url: req.url(), method: req.method() };
-        byRequest.set(req, s);
-        seen.push(s);
-        void req
-          .allHeaders()
-          .then((h) => {
-            if (h.cookie) s.cookie = h.cookie;
-          })
-          .catch(() => undefined);
-      });
-      page.on('response', (res) => {
-        const s = byRequest.get(res.request());
-        if (s) s.status = res.status();
-      });
-      page.on('requestfailed', (req) => {
-        const s = byRequest.get(req);
-        if (s) s.failure = req.failure()?.errorText ?? 'failed';
-      });
+      const seen = recordRequests(page);
       const diagnostics = (): string =>
-        [
-          `console:\n  ${consoleLines.join('\n  ')}`,
-          `requests:\n  ${seen.map((s) => `${s.method} ${s.url.split('?')[0]} -> ${s.status ?? s.failure ?? 'pending'}`).join('\n  ')}`,
-          `edge:\n  ${stack.edgeLines.map((l) => JSON.stringify(l)).join('\n  ')}`,
-        ].join('\n');
+        browserDiagnostics(
+          consoleLines,
+          seen.map((s) => `${s.method} ${s.url.split('?')[0]} -> ${s.status ?? s.failure ?? 'pending'}`),
+          stack.edgeLines,
+        );
 
       try {
         const t0 = Date.now();

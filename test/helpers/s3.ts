@@ -1,7 +1,8 @@
 // A throwaway S3-compatible store (s3rver on loopback, objects in a temp dir) for integration tests.
 //
-//   const t = await startTestS3();
-//   await t.put('videos/v1/index.m3u8', '#EXTM3U\n...');
+//   const t = await startTestS3({ objects: { 'videos/v1/index.m3u8': '#EXTM3U\n...' } });
+//   await t.put('videos/v2/index.m3u8', '#EXTM3U\n...');
+//   const source = testPlaylistSource(t);
 //   ... t.s3.endpoint, t.client, t.bucket ...
 //   await t.s3.close(); /* storage down */  await t.restart(); /* back, same port and data */
 //   await t.stop();     // in afterAll: closes the server and removes the temp dir
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-store.js';
-import { createS3Client } from '../../src/services/playlist-source.js';
+import { createS3Client, createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
 
 export interface TestS3 {
   /** The running store (replaced by restart()). */
@@ -27,7 +28,8 @@ export interface TestS3 {
   restart(): Promise<void>;
 }
 
-export async function startTestS3(o: { bucket?: string } = {}): Promise<TestS3> {
+/** `objects`: stored before the store is handed over, key to body. */
+export async function startTestS3(o: { bucket?: string; objects?: Record<string, string | Uint8Array> } = {}): Promise<TestS3> {
   const bucket = o.bucket ?? 'hlsgate-test';
   const dir = mkdtempSync(join(tmpdir(), 'hlsgate-s3-'));
   let s3 = await startLocalS3({ directory: dir, buckets: [bucket] });
@@ -49,7 +51,7 @@ export async function startTestS3(o: { bucket?: string } = {}): Promise<TestS3> 
   let tracked = track(s3);
   const close = () => tracked.close();
 
-  return {
+  const t: TestS3 = {
     get s3() {
       return tracked;
     },
@@ -81,4 +83,16 @@ export async function startTestS3(o: { bucket?: string } = {}): Promise<TestS3> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  try {
+    for (const [key, body] of Object.entries(o.objects ?? {})) await t.put(key, body);
+  } catch (err) {
+    await t.stop();
+    throw err;
+  }
+  return t;
+}
+
+/** A playlist source reading the test store (1 MiB playlist limit). */
+export function testPlaylistSource(t: TestS3, timeoutMs = 5000): PlaylistSource {
+  return createS3PlaylistSource({ client: t.client, bucket: t.bucket, timeoutMs, maxBytes: 1 << 20 });
 }

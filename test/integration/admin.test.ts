@@ -1,41 +1,27 @@
 // The admin API through createApp with a real SQLite catalog: CRUD, the bearer token, input errors.
-import { generateKeyPairSync } from 'node:crypto';
-import { pino } from 'pino';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import { openCatalog, type Catalog } from '../../src/services/catalog.js';
-import type { PlaylistSource } from '../../src/services/playlist-source.js';
 import { loadSigningKey } from '../../src/services/signer.js';
+import { testApp, testConfig, unusedSource } from '../helpers/app.js';
+import { ecKeyPair } from '../helpers/keys.js';
 
 const TOKEN = 'admin-token-0123456789abcdef';
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const { privateKeyPem } = ecKeyPair();
 const signingKey = loadSigningKey({ keyPairId: 'KADMINTEST', privateKeyPem });
 
 // The admin API never reads S3.
-const noSource: PlaylistSource = {
-  get: () => Promise.reject(new Error('the admin API must not read playlists')),
-  ping: () => Promise.resolve(),
-};
+const noSource = unusedSource('the admin API must not read playlists');
 
 let catalog: Catalog;
 
 /** `null`: no admin token configured. */
 function app(adminToken: string | null = TOKEN) {
-  return createApp({
+  return testApp({
     catalog,
     source: noSource,
     signingKey,
-    clock: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    config: {
-      cdnBaseUrl: 'https://cdn.example.com',
-      signing: { keyPairId: 'KADMINTEST', privateKeyPem, hash: 'SHA1', mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60 },
-      ...(adminToken === null ? {} : { adminToken }),
-      trustProxy: false,
-      s3: { maxPlaylistBytes: 1 << 20 },
-    },
+    config: testConfig({ signing: { keyPairId: 'KADMINTEST', privateKeyPem }, ...(adminToken === null ? {} : { adminToken }) }),
   });
 }
 

@@ -1,44 +1,36 @@
 // Delivery side of issue 6 through createApp: CloudFront signed cookies (SIGNING_MODE=cookies), IP
 // binding with the client address from X-Forwarded-For only via trusted proxies, the per-client
 // rate limit on playlists, and the security headers on every response.
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { pino } from 'pino';
+import { createPublicKey, verify } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
+import type { createApp } from '../../src/app.js';
 import type { SigningMode } from '../../src/config.js';
 import { clientKey } from '../../src/routes/rate-limit.js';
-import { openCatalog, type Catalog } from '../../src/services/catalog.js';
-import { createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
 import { createPlaybackCache, type PlaybackCache } from '../../src/services/render-cache.js';
-import { cfBase64Decode, loadSigningKey, type SigningKey } from '../../src/services/signer.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
+import { cfBase64Decode, loadSigningKey } from '../../src/services/signer.js';
+import { setCookies, startPlaybackFixture, testApp, testConfig, type PlaybackFixture } from '../helpers/app.js';
+import { ecKeyPair, rsaKeyPair } from '../helpers/keys.js';
 
 const NOW_MS = Date.UTC(2030, 0, 1, 12, 0, 0);
 const NOW = NOW_MS / 1000;
 const MEDIA = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-KEY:METHOD=AES-128,URI="../keys/k.key"\n#EXTINF:4.0,\nseg_0.ts\n#EXTINF:4.0,\nseg_1.ts\n#EXT-X-ENDLIST\n';
 const MASTER = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000\n360p/index.m3u8\n';
 
-let s3: TestS3;
-let catalog: Catalog;
-let source: PlaylistSource;
-let signingKey: SigningKey;
-let privateKeyPem: string;
+const { privateKeyPem } = rsaKeyPair();
+const signingKey = loadSigningKey({ keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA256' });
+
+let fx: PlaybackFixture;
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  await s3.put('videos/v1/master.m3u8', MASTER);
-  await s3.put('videos/v1/360p/index.m3u8', MEDIA);
-  catalog = openCatalog('sqlite::memory:');
-  await catalog.upsert({ id: 'v1', playlistKey: 'videos/v1/master.m3u8', title: 'One' });
-  source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 5000, maxBytes: 1 << 20 });
-  privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  signingKey = loadSigningKey({ keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA256' });
+  fx = await startPlaybackFixture({
+    objects: { 'videos/v1/master.m3u8': MASTER, 'videos/v1/360p/index.m3u8': MEDIA },
+    videos: [{ id: 'v1', playlistKey: 'videos/v1/master.m3u8', title: 'One' }],
+  });
 });
 
 afterAll(async () => {
-  await catalog?.close();
-  await s3?.stop();
+  await fx?.close();
 });
 
 interface Options {
@@ -52,30 +44,26 @@ interface Options {
 }
 
 function app(o: Options = {}): ReturnType<typeof createApp> {
-  return createApp({
-    catalog,
-    source,
+  return testApp({
+    catalog: fx.catalog,
+    source: fx.source,
     signingKey,
     clock: o.clock ?? (() => NOW_MS),
-    logger: pino({ level: 'silent' }),
-    config: {
+    config: testConfig({
       cdnBaseUrl: o.cdn ?? 'https://media.example.com',
-      signing: { keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA256', mode: o.mode ?? 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60 },
+      signing: { keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA256', mode: o.mode ?? 'wildcard' },
       trustProxy: o.trustProxy ?? false,
-      s3: { maxPlaylistBytes: 1 << 20 },
       viewerAuth: { mode: 'none', warn: false },
       ...(o.cdnCookieDomain ? { cdnCookieDomain: o.cdnCookieDomain } : {}),
       ...(o.bindIp ? { bindIp: true } : {}),
       ...(o.rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute: o.rateLimitPerMinute }),
-    },
+    }),
   });
 }
 
 function cookiesOf(res: request.Response): Map<string, { value: string; attrs: string[] }> {
-  const raw = res.headers['set-cookie'] as unknown;
-  const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
   const out = new Map<string, { value: string; attrs: string[] }>();
-  for (const c of list) {
+  for (const c of setCookies(res)) {
     const [pair = '', ...attrs] = c.split(/;\s*/);
     const eq = pair.indexOf('=');
     out.set(pair.slice(0, eq), { value: pair.slice(eq + 1), attrs });
@@ -127,24 +115,20 @@ describe('SIGNING_MODE=cookies', () => {
   });
 
   it('viewers of one window share one cookie signature (an ECDSA key would sign anew every time)', async () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const ecKey = loadSigningKey({ keyPairId: 'KDELIVERY', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const ecKey = loadSigningKey({ keyPairId: 'KDELIVERY', privateKeyPem: ecKeyPair().privateKeyPem });
     const build = (cache?: PlaybackCache) =>
-      createApp({
-        catalog,
-        source,
+      testApp({
+        catalog: fx.catalog,
+        source: fx.source,
         signingKey: ecKey,
         clock: () => NOW_MS,
-        logger: pino({ level: 'silent' }),
         ...(cache ? { playbackCache: cache } : {}),
-        config: {
+        config: testConfig({
           cdnBaseUrl: 'https://media.example.com',
-          signing: { keyPairId: 'KDELIVERY', privateKeyPem, hash: 'SHA1', mode: 'cookies', ttlSeconds: 300, expiryMarginSeconds: 60 },
-          trustProxy: false,
-          s3: { maxPlaylistBytes: 1 << 20 },
+          signing: { keyPairId: 'KDELIVERY', privateKeyPem, mode: 'cookies' },
           viewerAuth: { mode: 'none', warn: false },
           cdnCookieDomain: '.example.com',
-        },
+        }),
       });
     const signatureOf = async (a: ReturnType<typeof createApp>) =>
       cookiesOf(await request(a).get('/videos/v1/playlist.m3u8').set('Host', 'watch.example.com').expect(200)).get('CloudFront-Signature')!.value;

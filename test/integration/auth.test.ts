@@ -1,7 +1,7 @@
 // Viewer authorization through createApp: the built-in JWT check (header, `?token=` on the page,
 // the per-video entitlement cookie), every refusal as a page, JSON or plain text, a pluggable
 // `authorize`, and a JWKS key source served over local http.
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -9,46 +9,40 @@ import { exportJWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppDeps, type Authorize } from '../../src/app.js';
-import { openCatalog, type Catalog } from '../../src/services/catalog.js';
-import { createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
-import { loadSigningKey, type SigningKey } from '../../src/services/signer.js';
+import type { AppDeps, Authorize, createApp } from '../../src/app.js';
+import { loadSigningKey } from '../../src/services/signer.js';
 import type { ViewerAuthConfig } from '../../src/services/viewer-auth.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
+import { setCookies, startPlaybackFixture, testApp, testConfig, type PlaybackFixture } from '../helpers/app.js';
+import { ecKeyPair, rsaKeyPair, testKeyPair } from '../helpers/keys.js';
 
 const CDN = 'https://d111111abcdef8.cloudfront.net';
 const NOW_MS = Date.UTC(2030, 0, 1, 12, 0, 0);
 const NOW = NOW_MS / 1000;
 const SECRET = 'integration-test-secret-32-bytes';
 const KEY = new TextEncoder().encode(SECRET);
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const RSA_PUBLIC_PEM = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const rsa = rsaKeyPair();
+const RSA_PUBLIC_PEM = rsa.publicKeyPem;
 
 const MEDIA = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:4.0,\nseg_0.ts\n#EXT-X-ENDLIST\n';
 const MASTER = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=200000\n360p/index.m3u8\n';
 
-let s3: TestS3;
-let catalog: Catalog;
-let source: PlaylistSource;
-let signingKey: SigningKey;
-let privateKeyPem: string;
+const { privateKeyPem } = ecKeyPair();
+const signingKey = loadSigningKey({ keyPairId: 'KAUTHTEST', privateKeyPem });
+
+let fx: PlaybackFixture;
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  await s3.put('videos/v1/master.m3u8', MASTER);
-  await s3.put('videos/v1/360p/index.m3u8', MEDIA);
-  await s3.put('videos/v2/index.m3u8', MEDIA);
-  catalog = openCatalog('sqlite::memory:');
-  await catalog.upsert({ id: 'v1', playlistKey: 'videos/v1/master.m3u8', title: 'Secret board meeting' });
-  await catalog.upsert({ id: 'v2', playlistKey: 'videos/v2/index.m3u8', title: 'Other video' });
-  source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 5000, maxBytes: 1 << 20 });
-  privateKeyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  signingKey = loadSigningKey({ keyPairId: 'KAUTHTEST', privateKeyPem });
+  fx = await startPlaybackFixture({
+    objects: { 'videos/v1/master.m3u8': MASTER, 'videos/v1/360p/index.m3u8': MEDIA, 'videos/v2/index.m3u8': MEDIA },
+    videos: [
+      { id: 'v1', playlistKey: 'videos/v1/master.m3u8', title: 'Secret board meeting' },
+      { id: 'v2', playlistKey: 'videos/v2/index.m3u8', title: 'Other video' },
+    ],
+  });
 });
 
 afterAll(async () => {
-  await catalog?.close();
-  await s3?.stop();
+  await fx?.close();
 });
 
 interface AppOptions {
@@ -60,19 +54,18 @@ interface AppOptions {
 }
 
 function app(o: AppOptions = {}): ReturnType<typeof createApp> {
-  return createApp({
-    catalog,
-    source,
+  return testApp({
+    catalog: fx.catalog,
+    source: fx.source,
     signingKey,
     clock: o.clock ?? (() => NOW_MS),
-    logger: o.logger ?? pino({ level: 'silent' }),
-    config: {
+    logger: o.logger,
+    config: testConfig({
       cdnBaseUrl: CDN,
-      signing: { keyPairId: 'KAUTHTEST', privateKeyPem, hash: 'SHA1', mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60 },
+      signing: { keyPairId: 'KAUTHTEST', privateKeyPem },
       trustProxy: o.trustProxy ?? false,
-      s3: { maxPlaylistBytes: 1 << 20 },
       ...(o.viewerAuth ? { viewerAuth: o.viewerAuth } : {}),
-    },
+    }),
     ...(o.authorize ? { authorize: o.authorize } : {}),
   });
 }
@@ -82,11 +75,6 @@ const JWT: ViewerAuthConfig = { mode: 'jwt', key: { kind: 'secret', secret: SECR
 async function token(claims: { exp?: number; nbf?: number; aud?: string; iss?: string; sub?: string; videos?: string[] } = {}, key: Uint8Array = KEY): Promise<string> {
   const { exp = NOW + 600, ...rest } = claims;
   return new SignJWT({ ...rest }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(key);
-}
-
-function setCookies(res: request.Response): string[] {
-  const raw = res.headers['set-cookie'] as unknown;
-  return Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
 }
 
 function viewerCookie(res: request.Response): string | undefined {
@@ -322,7 +310,7 @@ describe('JWKS key source over local http', () => {
     const good = await new SignJWT({ videos: ['v1'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setExpirationTime(NOW + 600).sign(rsa.privateKey);
     await request(a).get('/videos/v1/playlist.m3u8').set('Authorization', `Bearer ${good}`).expect(200);
     await request(a).get('/videos/v2/playlist.m3u8').set('Authorization', `Bearer ${good}`).expect(403);
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const other = testKeyPair('rsa', 1);
     const bad = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setExpirationTime(NOW + 600).sign(other.privateKey);
     await request(a).get('/videos/v1/playlist.m3u8').set('Authorization', `Bearer ${bad}`).expect(401);
   });

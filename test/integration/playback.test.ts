@@ -1,17 +1,17 @@
 // The viewer side end to end through createApp: a real S3-compatible store (s3rver), a real SQLite
 // catalog, real signing keys. Signatures are checked with the public key, not by comparing strings.
-import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppDeps } from '../../src/app.js';
-import { openCatalog, type Catalog } from '../../src/services/catalog.js';
-import { createS3PlaylistSource } from '../../src/services/playlist-source.js';
+import type { createApp } from '../../src/app.js';
+import type { Catalog } from '../../src/services/catalog.js';
 import { samePresentation } from '../../src/services/presentation.js';
 import { cfBase64Decode, loadSigningKey, type SigningKey } from '../../src/services/signer.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
+import { testApp, testCatalog, testConfig } from '../helpers/app.js';
+import { rsaKeyPair } from '../helpers/keys.js';
+import { startTestS3, testPlaylistSource, type TestS3 } from '../helpers/s3.js';
 
 const CDN = 'https://d111111abcdef8.cloudfront.net';
 const KEY_PAIR_ID = 'KTESTKEYPAIR01';
@@ -163,50 +163,43 @@ beforeAll(async () => {
   await s3.put('videos/escape/index.m3u8', mediaPlaylist(1, 4).replace('seg_0.ts', '../other/seg_0.ts'));
   await s3.put('videos/other/seg_0.ts', 'x');
 
-  const catalog = openCatalog('sqlite::memory:');
+  const catalog = await testCatalog([
+    { id: 'demo', playlistKey: 'videos/demo/master.m3u8', title: 'Demo video' },
+    { id: 'fmp4', playlistKey: 'videos/fmp4/master.m3u8', title: 'fMP4 sample' },
+    { id: 'odd', playlistKey: 'videos/odd one/master.m3u8', title: 'Odd names' },
+    { id: 'long', playlistKey: 'videos/long/index.m3u8', title: 'Two hours' },
+    { id: 'short', playlistKey: 'videos/short/index.m3u8', title: 'Twelve seconds' },
+    { id: 'hostile', playlistKey: 'videos/demo/master.m3u8', title: HOSTILE_TITLE },
+    { id: 'notpl', playlistKey: 'videos/notpl/master.m3u8' },
+    { id: 'binary', playlistKey: 'videos/binary/master.m3u8' },
+    { id: 'escape', playlistKey: 'videos/escape/index.m3u8' },
+    { id: 'missing', playlistKey: 'videos/missing/master.m3u8' },
+  ]);
   const lookups: string[] = [];
   const get = catalog.get.bind(catalog);
   catalog.get = (id: string) => {
     lookups.push(id);
     return get(id);
   };
-  await catalog.upsert({ id: 'demo', playlistKey: 'videos/demo/master.m3u8', title: 'Demo video' });
-  await catalog.upsert({ id: 'fmp4', playlistKey: 'videos/fmp4/master.m3u8', title: 'fMP4 sample' });
-  await catalog.upsert({ id: 'odd', playlistKey: 'videos/odd one/master.m3u8', title: 'Odd names' });
-  await catalog.upsert({ id: 'long', playlistKey: 'videos/long/index.m3u8', title: 'Two hours' });
-  await catalog.upsert({ id: 'short', playlistKey: 'videos/short/index.m3u8', title: 'Twelve seconds' });
-  await catalog.upsert({ id: 'hostile', playlistKey: 'videos/demo/master.m3u8', title: HOSTILE_TITLE });
-  await catalog.upsert({ id: 'notpl', playlistKey: 'videos/notpl/master.m3u8' });
-  await catalog.upsert({ id: 'binary', playlistKey: 'videos/binary/master.m3u8' });
-  await catalog.upsert({ id: 'escape', playlistKey: 'videos/escape/index.m3u8' });
-  await catalog.upsert({ id: 'missing', playlistKey: 'videos/missing/master.m3u8' });
 
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { privateKeyPem, publicKey } = rsaKeyPair();
   const signingKey = loadSigningKey({ keyPairId: KEY_PAIR_ID, privateKeyPem, hash: 'SHA1' });
-  const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 5000, maxBytes: 1024 * 1024 });
+  const source = testPlaylistSource(s3);
 
   fx = {
     s3,
     catalog,
     lookups,
-    publicKey: createPublicKey(publicKey.export({ type: 'spki', format: 'pem' })),
+    publicKey,
     signingKey,
     app(mode, o = {}) {
-      const deps: AppDeps = {
+      return testApp({
         catalog,
         source,
         signingKey,
         clock: o.clock ?? (() => NOW_MS),
-        logger: pino({ level: 'silent' }),
-        config: {
-          cdnBaseUrl: CDN,
-          signing: { keyPairId: KEY_PAIR_ID, privateKeyPem, hash: 'SHA1', mode, ttlSeconds: TTL, expiryMarginSeconds: MARGIN },
-          trustProxy: false,
-          s3: { maxPlaylistBytes: 1024 * 1024 },
-        },
-      };
-      return createApp(deps);
+        config: testConfig({ cdnBaseUrl: CDN, signing: { keyPairId: KEY_PAIR_ID, privateKeyPem, hash: 'SHA1', mode, ttlSeconds: TTL, expiryMarginSeconds: MARGIN } }),
+      });
     },
   };
 });

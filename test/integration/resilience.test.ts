@@ -1,20 +1,19 @@
 // Health, readiness and storage failures: S3 going away and coming back, S3 hanging, and the app
 // answering everything else meanwhile.
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type AppDeps } from '../../src/app.js';
+import type { AppDeps } from '../../src/app.js';
 import { openCatalog, type Catalog } from '../../src/services/catalog.js';
 import { createS3Client, createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
 import { loadSigningKey, type SigningKey } from '../../src/services/signer.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
+import { testApp, testCatalog, testConfig } from '../helpers/app.js';
+import { rsaKeyPair } from '../helpers/keys.js';
+import { startTestS3, testPlaylistSource, type TestS3 } from '../helpers/s3.js';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg_0.ts\n#EXT-X-ENDLIST\n';
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const { privateKeyPem } = rsaKeyPair();
 
 let s3: TestS3;
 let catalog: Catalog;
@@ -24,27 +23,19 @@ let hungEndpoint: string;
 const hungSockets = new Set<Socket>();
 
 function makeApp(source: PlaylistSource, extra: Partial<AppDeps> = {}) {
-  return createApp({
+  return testApp({
     catalog,
     source,
     signingKey,
-    clock: () => Date.now(),
-    logger: pino({ level: 'silent' }),
-    config: {
-      cdnBaseUrl: 'http://127.0.0.1:9',
-      signing: { keyPairId: 'KRESILIENCE', privateKeyPem, hash: 'SHA256', mode: 'url', ttlSeconds: 300, expiryMarginSeconds: 60 },
-      trustProxy: false,
-      s3: { maxPlaylistBytes: 1 << 20 },
-    },
+    config: testConfig({ cdnBaseUrl: 'http://127.0.0.1:9', signing: { keyPairId: 'KRESILIENCE', privateKeyPem, hash: 'SHA256', mode: 'url' } }),
     ...extra,
   });
 }
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  for (const id of ['a', 'b', 'c']) await s3.put(`videos/${id}/index.m3u8`, PLAYLIST);
-  catalog = openCatalog('sqlite::memory:');
-  for (const id of ['a', 'b', 'c']) await catalog.upsert({ id, playlistKey: `videos/${id}/index.m3u8`, title: `Video ${id}` });
+  const ids = ['a', 'b', 'c'];
+  s3 = await startTestS3({ objects: Object.fromEntries(ids.map((id) => [`videos/${id}/index.m3u8`, PLAYLIST])) });
+  catalog = await testCatalog(ids.map((id) => ({ id, playlistKey: `videos/${id}/index.m3u8`, title: `Video ${id}` })));
   signingKey = loadSigningKey({ keyPairId: 'KRESILIENCE', privateKeyPem, hash: 'SHA256' });
   // A "storage" that accepts connections and never answers.
   hung = createServer((socket) => {
@@ -65,19 +56,19 @@ afterAll(async () => {
 
 describe('health', () => {
   it('when /healthz is requested, then 200 {status: ok}', async () => {
-    const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 2000, maxBytes: 1 << 20 });
+    const source = testPlaylistSource(s3, 2000);
     const res = await request(makeApp(source)).get('/healthz').expect(200);
     expect(res.body).toEqual({ status: 'ok' });
   });
 
   it('when every dependency works, then /readyz is 200 and lists the checks', async () => {
-    const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 2000, maxBytes: 1 << 20 });
+    const source = testPlaylistSource(s3, 2000);
     const res = await request(makeApp(source)).get('/readyz').expect(200);
     expect(res.body).toEqual({ status: 'ok', checks: { catalog: 'ok', storage: 'ok', signingKey: 'ok' } });
   });
 
   it('when an extra readiness check fails, then /readyz is 503 naming it', async () => {
-    const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 2000, maxBytes: 1 << 20 });
+    const source = testPlaylistSource(s3, 2000);
     const app = makeApp(source, { ready: () => Promise.reject(new Error('edge is down at http://secret')) });
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body).toMatchObject({ status: 'unavailable', failed: ['extra'], checks: { storage: 'ok', extra: 'failed' } });
@@ -87,20 +78,8 @@ describe('health', () => {
   it('when the catalog is closed, then /readyz is 503 naming the catalog', async () => {
     const closed = openCatalog('sqlite::memory:');
     await closed.close();
-    const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 2000, maxBytes: 1 << 20 });
-    const app = createApp({
-      catalog: closed,
-      source,
-      signingKey,
-      clock: () => Date.now(),
-      logger: pino({ level: 'silent' }),
-      config: {
-        cdnBaseUrl: 'http://127.0.0.1:9',
-        signing: { keyPairId: 'KRESILIENCE', privateKeyPem, hash: 'SHA256', mode: 'url', ttlSeconds: 300, expiryMarginSeconds: 60 },
-        trustProxy: false,
-        s3: { maxPlaylistBytes: 1 << 20 },
-      },
-    });
+    const source = testPlaylistSource(s3, 2000);
+    const app = makeApp(source, { catalog: closed });
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body.failed).toEqual(['catalog']);
   });
@@ -108,7 +87,7 @@ describe('health', () => {
 
 describe('storage failures', () => {
   it('when S3 stops mid-run, then playlists are 502 while everything else answers, and it recovers on restart', async () => {
-    const source = createS3PlaylistSource({ client: s3.client, bucket: s3.bucket, timeoutMs: 3000, maxBytes: 1 << 20 });
+    const source = testPlaylistSource(s3, 3000);
     const app = makeApp(source);
     await request(app).get('/videos/a/playlist.m3u8').expect(200);
 

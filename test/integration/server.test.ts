@@ -1,22 +1,21 @@
 // startServer (real listen, deps built from a ServiceConfig), graceful close, request logging, and
 // the 500 path of the error middleware.
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer as createNetServer, type Socket, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import type { ServiceConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
 import { openCatalog, type Catalog } from '../../src/services/catalog.js';
 import type { PlaylistSource } from '../../src/services/playlist-source.js';
 import { loadSigningKey } from '../../src/services/signer.js';
+import { testApp, testConfig, type TestAppDeps } from '../helpers/app.js';
+import { ecKeyPair } from '../helpers/keys.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
-const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const { privateKeyPem } = ecKeyPair();
 const ADMIN_TOKEN = 'server-test-admin-token-0123456789';
 
 let s3: TestS3;
@@ -54,8 +53,7 @@ function capture(): { stream: Writable; lines: Record<string, unknown>[]; text: 
 }
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  await s3.put('v/s/index.m3u8', '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg 0.ts\n#EXT-X-ENDLIST\n');
+  s3 = await startTestS3({ objects: { 'v/s/index.m3u8': '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg 0.ts\n#EXT-X-ENDLIST\n' } });
 });
 
 afterAll(async () => {
@@ -127,21 +125,19 @@ describe('request logging and unexpected errors', () => {
     await catalog.close();
   });
 
-  function app(logger: Logger, source?: PlaylistSource) {
-    return createApp({
-      catalog,
-      source: source ?? { get: () => Promise.reject(new Error('unused')), ping: () => Promise.resolve() },
+  /** The apps of this block: a KLOG key signing single URLs, the admin token optional. */
+  function logApp(o: Pick<TestAppDeps, 'catalog' | 'logger' | 'source'> & { adminToken?: string }): ReturnType<typeof testApp> {
+    return testApp({
+      catalog: o.catalog,
+      source: o.source,
       signingKey: loadSigningKey({ keyPairId: 'KLOG', privateKeyPem }),
-      clock: () => Date.now(),
-      logger,
-      config: {
-        cdnBaseUrl: 'https://cdn.example.com',
-        signing: { keyPairId: 'KLOG', privateKeyPem, hash: 'SHA1', mode: 'url', ttlSeconds: 300, expiryMarginSeconds: 60 },
-        adminToken: ADMIN_TOKEN,
-        trustProxy: false,
-        s3: { maxPlaylistBytes: 1 << 20 },
-      },
+      logger: o.logger,
+      config: testConfig({ signing: { keyPairId: 'KLOG', privateKeyPem, mode: 'url' }, ...(o.adminToken === undefined ? {} : { adminToken: o.adminToken }) }),
     });
+  }
+
+  function app(logger: Logger, source?: PlaylistSource) {
+    return logApp({ catalog, logger, source, adminToken: ADMIN_TOKEN });
   }
 
   it('when a request is made, then one line logs id, method, path without query, status and latency, with secrets redacted', async () => {
@@ -178,19 +174,7 @@ describe('request logging and unexpected errors', () => {
     const out = capture();
     const broken = openCatalog('sqlite::memory:');
     broken.list = () => Promise.reject(new Error('database exploded at /secret/path.db'));
-    const a = createApp({
-      catalog: broken,
-      source: { get: () => Promise.reject(new Error('unused')), ping: () => Promise.resolve() },
-      signingKey: loadSigningKey({ keyPairId: 'KLOG', privateKeyPem }),
-      clock: () => Date.now(),
-      logger: createLogger({ level: 'info', destination: out.stream }),
-      config: {
-        cdnBaseUrl: 'https://cdn.example.com',
-        signing: { keyPairId: 'KLOG', privateKeyPem, hash: 'SHA1', mode: 'url', ttlSeconds: 300, expiryMarginSeconds: 60 },
-        trustProxy: false,
-        s3: { maxPlaylistBytes: 1 << 20 },
-      },
-    });
+    const a = logApp({ catalog: broken, logger: createLogger({ level: 'info', destination: out.stream }) });
     try {
       const html = await request(a).get('/videos').set('Accept', 'text/html').expect(500);
       expect(html.headers['content-type']).toMatch(/^text\/html/);

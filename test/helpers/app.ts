@@ -1,0 +1,91 @@
+// createApp for the integration tests: the config most of them share (one CDN, 300 s signatures
+// with a 60 s margin, no trusted proxy, 1 MiB playlists), silent logging, the real clock, and an
+// in-memory catalog. Each test passes only what is specific to it.
+//
+//   const fx = await startPlaybackFixture({ objects: { 'videos/v1/index.m3u8': '#EXTM3U\n...' }, videos: [{ id: 'v1', playlistKey: 'videos/v1/index.m3u8' }] });
+//   const app = testApp({ catalog: fx.catalog, source: fx.source, signingKey, config: testConfig({ signing: { keyPairId, privateKeyPem } }) });
+//   await fx.close(); // in afterAll
+import { pino } from 'pino';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { openCatalog, type Catalog, type VideoInput } from '../../src/services/catalog.js';
+import type { PlaylistSource } from '../../src/services/playlist-source.js';
+import { startTestS3, testPlaylistSource, type TestS3 } from './s3.js';
+
+export type TestAppConfig = AppDeps['config'];
+type Signing = TestAppConfig['signing'];
+
+export interface TestConfigOverrides extends Partial<Omit<TestAppConfig, 'signing'>> {
+  /** The key is required; hash defaults to SHA1, mode to wildcard, TTL to 300 s, margin to 60 s. */
+  signing: Pick<Signing, 'keyPairId' | 'privateKeyPem'> & Partial<Signing>;
+}
+
+/** The app config shared by the createApp tests, with `overrides` on top. */
+export function testConfig({ signing, ...rest }: TestConfigOverrides): TestAppConfig {
+  return {
+    cdnBaseUrl: 'https://cdn.example.com',
+    trustProxy: false,
+    s3: { maxPlaylistBytes: 1 << 20 },
+    ...rest,
+    signing: { hash: 'SHA1', mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, ...signing },
+  };
+}
+
+/** A playlist source for apps that must never read one; every read rejects with `message`. */
+export function unusedSource(message = 'unused'): PlaylistSource {
+  return { get: () => Promise.reject(new Error(message)), ping: () => Promise.resolve() };
+}
+
+export type TestAppDeps = Omit<AppDeps, 'clock' | 'logger' | 'source'> & Partial<Pick<AppDeps, 'clock' | 'logger' | 'source'>>;
+
+/** AppDeps with a silent logger, the real clock and an unused source unless given. */
+export function testAppDeps({ clock = () => Date.now(), logger = pino({ level: 'silent' }), source = unusedSource(), ...rest }: TestAppDeps): AppDeps {
+  return { ...rest, source, clock, logger };
+}
+
+/** createApp(testAppDeps(deps)). */
+export function testApp(deps: TestAppDeps): ReturnType<typeof createApp> {
+  return createApp(testAppDeps(deps));
+}
+
+/** An in-memory SQLite catalog holding `videos`. */
+export async function testCatalog(videos: readonly VideoInput[] = []): Promise<Catalog> {
+  const catalog = openCatalog('sqlite::memory:');
+  for (const v of videos) await catalog.upsert(v);
+  return catalog;
+}
+
+export interface PlaybackFixture {
+  readonly s3: TestS3;
+  readonly catalog: Catalog;
+  /** Reads the store (5 s timeout, 1 MiB playlists). */
+  readonly source: PlaylistSource;
+  /** Closes the catalog, then the store. */
+  close(): Promise<void>;
+}
+
+/** A test store holding `objects`, a catalog holding `videos`, and a playlist source over the store. */
+export async function startPlaybackFixture(o: { objects: Record<string, string | Uint8Array>; videos: readonly VideoInput[] }): Promise<PlaybackFixture> {
+  const s3 = await startTestS3({ objects: o.objects });
+  let catalog: Catalog;
+  try {
+    catalog = await testCatalog(o.videos);
+  } catch (err) {
+    await s3.stop();
+    throw err;
+  }
+  return {
+    s3,
+    catalog,
+    source: testPlaylistSource(s3),
+    close: async () => {
+      await catalog.close();
+      await s3.stop();
+    },
+  };
+}
+
+/** The Set-Cookie headers of a response (none, one or several). */
+export function setCookies(res: { headers: Record<string, unknown> }): string[] {
+  const raw = res.headers['set-cookie'];
+  return Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+}
