@@ -1,16 +1,22 @@
 // createApp(deps): wires the services into the routes. No listen, no globals, no I/O of its own:
 // server.ts builds the deps from the configuration; tests build them from local servers.
+// The playlist routes are served without Express (routes/playlists.ts, issue 5):
+// createRequestListener hands them to that handler before Express sees them, and the Express app
+// mounts the same handler first, so both serve every route the same way.
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config.js';
-import { fromFrameworkError, HttpError } from './errors.js';
-import { createHttpLogger, requestLog } from './logger.js';
+import { HttpError } from './errors.js';
+import { createHttpLogger } from './logger.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
+import { compileTrustProxy, sendError, setSecurityHeaders, type ErrorFormat } from './routes/http.js';
+import { matchPlaylistRoute, playlistHandler } from './routes/playlists.js';
 import { videosRouter } from './routes/videos.js';
 import { jwtAuthorize, type Authorize } from './routes/viewer.js';
 import type { Catalog } from './services/catalog.js';
@@ -18,9 +24,8 @@ import type { PlaylistSource } from './services/playlist-source.js';
 import type { PlaybackCache } from './services/render-cache.js';
 import type { SigningKey } from './services/signer.js';
 import { createViewerTokenVerifier } from './services/viewer-auth.js';
-import { errorPage, PLAYER_SCRIPT_URL, VIDEO_JS_BASE } from './views/pages.js';
+import { PLAYER_SCRIPT_URL, VIDEO_JS_BASE } from './views/pages.js';
 import { PLAYER_SCRIPT } from './views/player-script.js';
-import { sendHtml } from './views/respond.js';
 
 export interface AppDeps {
   catalog: Catalog;
@@ -56,8 +61,7 @@ function viewerAuthorizer(deps: AppDeps): Authorize | undefined {
   return undefined;
 }
 
-/** Where a failed request's error body goes: a person (HTML), a program (JSON) or a player (text). */
-export type ErrorFormat = 'html' | 'json' | 'text';
+export type { ErrorFormat } from './routes/http.js';
 
 /** The directory of Video.js's prebuilt files (dist/) inside node_modules. */
 export function videoJsDistDir(): string {
@@ -78,36 +82,49 @@ function publicDir(): string | undefined {
   return undefined;
 }
 
-function errorFormat(req: Request, res: Response): ErrorFormat {
-  const chosen = res.locals.errorFormat as ErrorFormat | undefined;
-  if (chosen) return chosen;
+function errorFormat(req: Request): ErrorFormat {
   const path = req.path;
   if (path === '/api' || path.startsWith('/api/') || path === '/healthz' || path === '/readyz') return 'json';
   if (/\.m3u8$/i.test(path) || /^\/videos\/[^/]+\/media\//.test(path)) return 'text';
   return req.accepts(['html', 'json']) === 'json' ? 'json' : 'html';
 }
 
+/**
+ * The service's request listener: playlist requests go straight to the plain handler (never
+ * entering Express), everything else to the Express app. What `hlsgate serve` listens with.
+ */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  return build(deps).listener;
+}
+
+/** The Express app serving every route (playlists through the same plain handler); for tests and hosts embedding hlsgate. */
 export function createApp(deps: AppDeps): express.Express {
+  return build(deps).app;
+}
+
+/** Both entry points over one set of handlers (one rate limiter, one authorizer). */
+function build(deps: AppDeps): { app: express.Express; listener: RequestListener } {
+  // Addresses/subnets of the proxies whose X-Forwarded-For counts (validated by config.ts), or false.
+  const trust = compileTrustProxy(deps.config.trustProxy);
+  const authorize = viewerAuthorizer(deps);
+  const logRequest = createHttpLogger(deps.logger);
+  const servePlaylist = playlistHandler(deps, { authorize, trust });
+
   const app = express();
   app.disable('x-powered-by');
   // Playlists carry fresh signatures on every request: an ETag would only invite wrong 304s.
   app.set('etag', false);
-  // Addresses/subnets of the proxies whose X-Forwarded-For counts (validated by config.ts), or false.
-  app.set('trust proxy', deps.config.trustProxy || false);
-  const authorize = viewerAuthorizer(deps);
+  app.set('trust proxy', trust);
 
-  app.use(createHttpLogger(deps.logger));
+  app.use(logRequest);
   app.use((_req, res, next) => {
-    res.set({
-      'X-Content-Type-Options': 'nosniff',
-      // Signed URLs must never leak to other sites through Referer.
-      'Referrer-Policy': 'no-referrer',
-      'X-Frame-Options': 'DENY',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      // Nothing but the pages (which replace this with their own policy) is meant to be rendered.
-      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-    });
+    setSecurityHeaders(res);
     next();
+  });
+  app.use((req, res, next) => {
+    const route = matchPlaylistRoute(req);
+    if (route) servePlaylist(req, res, route);
+    else next();
   });
 
   app.use(healthRouter(deps));
@@ -119,7 +136,7 @@ export function createApp(deps: AppDeps): express.Express {
   const pub = publicDir();
   if (pub) app.use('/static/', express.static(pub, { index: false, redirect: false }));
 
-  app.use(videosRouter(deps, { ...(authorize ? { authorize } : {}) }));
+  app.use(videosRouter(deps, { ...(authorize ? { authorize } : {}), trust }));
 
   const adminToken = deps.config.adminToken;
   if (adminToken) app.use('/api/videos', adminRouter(deps, adminToken));
@@ -128,32 +145,21 @@ export function createApp(deps: AppDeps): express.Express {
     throw new HttpError(404, 'there is nothing at this address');
   });
 
-  // The one place errors become responses.
+  // Errors of the Express routes become responses in the one place the playlist handler uses too.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof HttpError ? err : fromFrameworkError(err);
-    const httpError = known ?? new HttpError(500, 'something went wrong on our side; the error has been logged', { cause: err });
-    const log = requestLog(req, deps.logger);
-    if (!known) log.error({ err }, 'unhandled error');
-    else if (httpError.status >= 500) {
-      log[httpError.status === 500 ? 'error' : 'warn']({ err: httpError.cause ?? httpError, status: httpError.status }, httpError.message);
-    }
-
-    if (res.headersSent) {
-      // Too late for an error response: cut the connection so the client sees a failure, not a truncated success.
-      res.destroy();
-      return;
-    }
-    res.status(httpError.status);
-    res.set({ ...httpError.headers, 'Cache-Control': 'no-store' });
-    const format = errorFormat(req, res);
-    if (format === 'json') {
-      res.json({ error: httpError.message, code: httpError.code, ...(httpError.field === undefined ? {} : { field: httpError.field }) });
-    } else if (format === 'text') {
-      res.type('text/plain; charset=utf-8').send(`${httpError.status} ${httpError.message}\n`);
-    } else {
-      sendHtml(res, deps, httpError.status, errorPage(httpError.status, httpError.message));
-    }
+    sendError(req, res, err, errorFormat(req), deps);
   });
 
-  return app;
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = matchPlaylistRoute(req);
+    if (!route) {
+      app(req, res);
+      return;
+    }
+    // What the Express app's first two middlewares do for every other request.
+    logRequest(req, res, () => {});
+    setSecurityHeaders(res);
+    servePlaylist(req, res, route);
+  };
+  return { app, listener };
 }

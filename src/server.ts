@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createApp, type AppDeps } from './app.js';
+import { createRequestListener, type AppDeps } from './app.js';
 import { DEFAULTS, describeConfig, type ServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openCatalog, type Catalog } from './services/catalog.js';
@@ -93,8 +93,8 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
     ...(o.ready ? { ready: o.ready } : {}),
   };
-  const app = createApp(deps);
-  const server = createServer(app);
+  // Playlist requests never enter Express (app.ts, routes/playlists.ts).
+  const server = createServer(createRequestListener(deps));
   // Keep-alive sockets outliving the load balancer's idle timeout cause spurious 502s there.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

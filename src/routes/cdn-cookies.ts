@@ -3,10 +3,11 @@
 // to the CDN when the CDN host is inside the cookie's Domain (CDN_COOKIE_DOMAIN, e.g. `.example.com`
 // for app.example.com and media.example.com) or, without a Domain, when it is the app's own host
 // (cookies are per host, not per port: the embedded demo's app and edge on 127.0.0.1 share them).
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { prefixResource } from '../services/media-signer.js';
 import { signedCookies, type CustomPolicy, type SigningKey } from '../services/signer.js';
+import { appendCookie } from './http.js';
 
 export interface CdnCookieOptions {
   key: SigningKey;
@@ -84,25 +85,25 @@ export function cdnCookies(o: CdnCookieOptions): CookieSpec[] {
 
 const warned = new WeakSet<object>();
 
-/** Sets the CloudFront cookies on a playlist response. */
-export function setCdnCookies(req: Request, res: Response, o: CdnCookieOptions, logger?: Pick<Logger, 'warn'>): void {
-  if (o.domain && logger && !domainMatches(req.hostname, o.domain) && !warned.has(logger)) {
+/** Sets the CloudFront cookies on a playlist response; `hostname` is the page's host (req.hostname). */
+export function setCdnCookies(res: ServerResponse, hostname: string | undefined, o: CdnCookieOptions, logger?: Pick<Logger, 'warn'>): void {
+  const host = hostname ?? '';
+  if (o.domain && logger && !domainMatches(host, o.domain) && !warned.has(logger)) {
     warned.add(logger);
     logger.warn(
-      { host: req.hostname, cookieDomain: o.domain },
-      `CDN_COOKIE_DOMAIN ${o.domain} does not cover this page's host ${req.hostname}: browsers will drop the CloudFront cookies and playback will fail with 403`,
+      { host: hostname, cookieDomain: o.domain },
+      `CDN_COOKIE_DOMAIN ${o.domain} does not cover this page's host ${hostname}: browsers will drop the CloudFront cookies and playback will fail with 403`,
     );
   }
   for (const c of cdnCookies(o)) {
-    res.cookie(c.name, c.value, {
+    // CloudFront base64 (A-Z a-z 0-9 - _ ~) needs no encoding (appendCookie sends values as they are).
+    appendCookie(res, c.name, c.value, {
       ...(c.domain ? { domain: c.domain } : {}),
       path: c.path,
       secure: c.secure,
       httpOnly: c.httpOnly,
       sameSite: c.sameSite,
-      maxAge: c.maxAgeMs,
-      // CloudFront base64 (A-Z a-z 0-9 - _ ~) needs no encoding.
-      encode: (v: string) => v,
+      maxAgeMs: c.maxAgeMs,
     });
   }
 }

@@ -1,10 +1,9 @@
 // A per-client token bucket for the playlist routes: `perMinute` requests a minute on average, bursts
-// up to `perMinute` at once. Clients are told apart by `req.ip` (so X-Forwarded-For counts only from
-// the trusted proxies of TRUST_PROXY); an IPv6 client is its /64, since one subscriber usually holds
-// a whole /64. Over the limit: 429 with Retry-After. Memory is bounded (least recently seen clients
+// up to `perMinute` at once. Clients are told apart by their address (`req.ip`: X-Forwarded-For
+// counts only from the trusted proxies of TRUST_PROXY); an IPv6 client is its /64, since one
+// subscriber usually holds a whole /64. Over the limit: 429 with Retry-After. Memory is bounded (least recently seen clients
 // are forgotten first), and the state is per process.
 import { isIP } from 'node:net';
-import type { NextFunction, Request, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import { HttpError } from '../errors.js';
 
@@ -43,15 +42,19 @@ export function clientKey(address: string | undefined): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-export function rateLimit(o: RateLimitOptions): (req: Request, res: Response, next: NextFunction) => void {
+/**
+ * The limiter: call it with the client's address (req.ip) once per request; it throws the 429
+ * HttpError when that client is over the limit. Framework-free (the playlist handler has no Express).
+ */
+export function createRateLimiter(o: RateLimitOptions): (address: string | undefined) => void {
   const perMinute = o.perMinute;
-  if (!(perMinute > 0)) return (_req, _res, next) => next();
+  if (!(perMinute > 0)) return () => {};
   const capacity = perMinute;
   const perMs = perMinute / 60_000;
   const buckets = new LRUCache<string, Bucket>({ max: o.maxClients ?? 100_000 });
-  return (req, _res, next) => {
+  return (address) => {
     const now = o.clock();
-    const key = clientKey(req.ip);
+    const key = clientKey(address);
     let b = buckets.get(key);
     if (!b) {
       b = { tokens: capacity, at: now };
@@ -62,7 +65,6 @@ export function rateLimit(o: RateLimitOptions): (req: Request, res: Response, ne
     }
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      next();
       return;
     }
     const retryAfter = Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));

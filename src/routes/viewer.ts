@@ -10,9 +10,15 @@
 // page and its playlists, nothing else: another video's pages never see it) and lives as long as
 // the token (`Max-Age` = exp − now). Every playlist request re-verifies it, so an expired or
 // narrowed token stops working at once.
-import type { Request, Response } from 'express';
+//
+// Framework-free (node:http requests and responses): the playlist routes are served without Express.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import { HttpError } from '../errors.js';
+import { addLogFields } from '../logger.js';
 import type { Video } from '../services/catalog.js';
-import { denial, MAX_TOKEN_LENGTH, type DenialCode, type ViewerTokenVerifier } from '../services/viewer-auth.js';
+import { denial, MAX_TOKEN_LENGTH, VerifierUnavailableError, type DenialCode, type ViewerTokenVerifier } from '../services/viewer-auth.js';
+import { appendCookie, clearCookie, header, pathOf, requestHostname, requestIsSecure, type TrustProxy } from './http.js';
 
 export type AuthorizeResult =
   | { ok: true; viewer?: string }
@@ -28,9 +34,11 @@ export type AuthorizeResult =
 /**
  * Decides whether the request may watch `video`: called for the player page and for every playlist
  * (top and nested). Hosts embedding hlsgate as a library pass their own (e.g. checking their own
- * session cookie); `VIEWER_AUTH=jwt` is the built-in one.
+ * session cookie); `VIEWER_AUTH=jwt` is the built-in one. `req` is node:http's request: playlists
+ * are served without Express (through createApp's Express app it is also an Express Request, but
+ * through createRequestListener, as `hlsgate serve` runs, it is not).
  */
-export type Authorize = (req: Request, video: Video) => Promise<AuthorizeResult>;
+export type Authorize = (req: IncomingMessage, video: Video) => Promise<AuthorizeResult>;
 
 export const VIEWER_COOKIE = 'hlsgate_viewer';
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i; // 1: the token
@@ -57,10 +65,10 @@ type WithDetails = AuthorizeResult & { [JWT_DETAILS]?: JwtDetails };
 const PAGE_PATH = /^\/videos\/[^/]+\/?$/;
 
 /** A cookie value from the Cookie header (first occurrence), undefined if absent. */
-export function readCookie(req: Request, name: string): string | undefined {
-  const header = req.get('cookie');
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  const cookies = header(req, 'cookie');
+  if (!cookies) return undefined;
+  for (const part of cookies.split(';')) {
     const eq = part.indexOf('=');
     if (eq === -1) continue;
     if (part.slice(0, eq).trim() !== name) continue;
@@ -72,11 +80,13 @@ export function readCookie(req: Request, name: string): string | undefined {
 }
 
 /** The token a request carries, and where from: header, then `?token=` (page only), then cookie. */
-export function findToken(req: Request): { token: string; source: TokenSource } | undefined {
-  const bearer = bearerToken(req.get('authorization'));
+export function findToken(req: IncomingMessage): { token: string; source: TokenSource } | undefined {
+  const bearer = bearerToken(header(req, 'authorization'));
   if (bearer) return { token: bearer, source: 'header' };
-  if (PAGE_PATH.test(req.path)) {
-    const q = req.query.token;
+  if (PAGE_PATH.test(pathOf(req))) {
+    // Parsed as Express's default ("simple") query parser does: a repeated token is no token.
+    const url = req.url ?? '';
+    const q = url.includes('?') ? parseQuery(url.slice(url.indexOf('?') + 1)).token : undefined;
     if (typeof q === 'string' && q !== '') return { token: q, source: 'query' };
   }
   const cookie = readCookie(req, VIEWER_COOKIE);
@@ -114,8 +124,8 @@ export function isLoopbackHostname(hostname: string): boolean {
 }
 
 /** Cookies set by the app are Secure unless the page is plain http on loopback (development). */
-export function appCookieSecure(req: Request): boolean {
-  return req.secure || !isLoopbackHostname(req.hostname);
+export function appCookieSecure(req: IncomingMessage, trust: TrustProxy): boolean {
+  return requestIsSecure(req, trust) || !isLoopbackHostname(requestHostname(req, trust) ?? '');
 }
 
 /** The entitlement cookie's path: the video's page and everything under it. */
@@ -124,31 +134,25 @@ export function viewerCookiePath(videoId: string): string {
 }
 
 /** Sets the entitlement cookie carrying `token` until `expires` (epoch seconds). */
-export function setViewerCookie(req: Request, res: Response, videoId: string, token: string, expires: number, nowMs: number): void {
+export function setViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string, token: string, expires: number, nowMs: number): void {
   if (token.length > MAX_TOKEN_LENGTH) return;
   const maxAgeMs = Math.max(0, expires * 1000 - nowMs);
-  res.cookie(VIEWER_COOKIE, token, {
-    path: viewerCookiePath(videoId),
-    httpOnly: true,
-    secure: appCookieSecure(req),
-    sameSite: 'lax',
-    maxAge: maxAgeMs,
-    // A JWT is base64url and dots: nothing to encode.
-    encode: (v: string) => v,
-  });
+  // A JWT is base64url and dots: nothing to encode (appendCookie sends values as they are).
+  appendCookie(res, VIEWER_COOKIE, token, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax', maxAgeMs });
 }
 
 /** Removes the entitlement cookie (its token no longer works). */
-export function clearViewerCookie(req: Request, res: Response, videoId: string): void {
-  res.clearCookie(VIEWER_COOKIE, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req), sameSite: 'lax' });
+export function clearViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string): void {
+  clearCookie(res, VIEWER_COOKIE, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax' });
 }
 
 /** The request URL without its `token` query parameter (where the page redirects after reading it). */
-export function urlWithoutToken(req: Request): string {
-  const q = req.originalUrl.indexOf('?');
-  const path = q === -1 ? req.originalUrl : req.originalUrl.slice(0, q);
+export function urlWithoutToken(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
   if (q === -1) return path;
-  const kept = req.originalUrl
+  const kept = url
     .slice(q + 1)
     .split('&')
     .filter((part) => part !== '' && queryName(part) !== 'token');
@@ -163,6 +167,48 @@ function queryName(part: string): string {
   } catch {
     return name;
   }
+}
+
+export interface AdmitOptions {
+  /** Who may watch; absent = anyone. */
+  authorize: Authorize | undefined;
+  trust: TrustProxy;
+  clock: () => number;
+  /** The player page (a token from the header or `?token=` becomes the entitlement cookie) or a playlist. */
+  page: boolean;
+}
+
+/**
+ * Runs `authorize` for the page or a playlist; throws the 401/403 (clearing an entitlement cookie
+ * that no longer works). On the page, a token from the header or `?token=` becomes the entitlement
+ * cookie; for `?token=` it answers 'redirect': the page then redirects to the same URL without it.
+ */
+export async function admitViewer(req: IncomingMessage, res: ServerResponse, video: Video, o: AdmitOptions): Promise<'ok' | 'redirect'> {
+  if (!o.authorize) return 'ok';
+  let result;
+  try {
+    result = await o.authorize(req, video);
+  } catch (err) {
+    if (err instanceof VerifierUnavailableError) {
+      throw new HttpError(503, 'viewer tokens cannot be checked right now (the key set is unreachable); try again shortly', { cause: err });
+    }
+    throw err;
+  }
+  const details = jwtDetails(result);
+  if (!result.ok) {
+    if (details?.source === 'cookie') clearViewerCookie(req, res, o.trust, video.id);
+    throw new HttpError(result.status, result.reason, {
+      code: result.code ?? (result.status === 401 ? 'unauthorized' : 'forbidden'),
+      ...(result.status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' } } : {}),
+    });
+  }
+  if (result.viewer !== undefined) addLogFields(req, { viewer: result.viewer });
+  if (o.page && details?.token !== undefined && details.expires !== undefined && details.source !== 'cookie') {
+    setViewerCookie(req, res, o.trust, video.id, details.token, details.expires, o.clock());
+    // Keep the token out of the address bar, history and bookmarks.
+    if (details.source === 'query') return 'redirect';
+  }
+  return 'ok';
 }
 
 export type { DenialCode };
