@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { parseTime } from './cli-time.js';
+import { parseDuration, parseTime } from './cli-time.js';
 import { catalogDatabaseUrl, pemFromEnvText } from './config.js';
 import { loadSigningKey, signUrl, SignerError, type HashAlgorithm, type SigningKey } from './services/signer.js';
 import { verifySignedRequest, describePolicy } from './services/cf-verify.js';
@@ -282,9 +282,6 @@ async function cmdVideos(args: string[], io: CliIO): Promise<number> {
   }
 }
 
-const TTL = /^\+?(\d{1,9})([smhd]?)$/;
-const TTL_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
-
 /** `hlsgate token <video-id> [--ttl 1h] [--all]`: a viewer token for testing VIEWER_AUTH=jwt. */
 async function cmdToken(args: string[], io: CliIO): Promise<number> {
   const { flags, positionals } = parse(args, {
@@ -296,8 +293,7 @@ async function cmdToken(args: string[], io: CliIO): Promise<number> {
   const [id, ...extra] = positionals;
   if (extra.length || (!id && !flags.all)) throw new UsageError('usage: hlsgate token <video-id> [--ttl 1h] [--all] [--sub S] [--base-url URL]');
   const ttlText = str(flags, 'ttl') ?? '1h';
-  const ttl = TTL.exec(ttlText.trim());
-  const ttlSeconds = ttl ? Number(ttl[1]) * (TTL_UNITS[ttl[2] ?? ''] ?? 1) : NaN;
+  const ttlSeconds = parseDuration(ttlText.trim().replace(/^\+/, '')) ?? 0;
   if (!(ttlSeconds > 0)) throw new UsageError(`--ttl: "${ttlText}" is not a duration (e.g. 90s, 15m, 1h, 7d)`);
   const secret = io.env.VIEWER_JWT_SECRET;
   if (!secret) throw new UsageError('VIEWER_JWT_SECRET is not set: the token is signed with the secret the service checks (VIEWER_AUTH=jwt)');
