@@ -29,13 +29,13 @@ import { brotliCompressSync, constants as zc } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
 import { startLocalS3 } from '../src/local/s3-store.js';
-import { compilePlaylist, renderPlaylist } from '../src/services/manifest.js';
-import { createMediaSigner } from '../src/services/media-signer.js';
-import { loadSignedPlaylist, nestedPlaylistRoute, rootUrlOf, type PlaybackDeps } from '../src/services/playback.js';
-import { createCachingPlaylistSource } from '../src/services/playlist-cache.js';
-import { createS3Client, createS3PlaylistSource } from '../src/services/playlist-source.js';
-import { createPlaybackCache } from '../src/services/render-cache.js';
-import { loadSigningKey, type SigningKey } from '../src/services/signer.js';
+import { compilePlaylist, renderPlaylist } from '../src/core/hls/manifest.js';
+import { createMediaSigner } from '../src/core/cloudfront/media-signer.js';
+import { loadSignedPlaylist, nestedPlaylistRoute, rootUrlOf, type PlaybackDeps } from '../src/playback/load-signed-playlist.js';
+import { createCachingPlaylistSource } from '../src/adapters/playlist-cache.js';
+import { createS3Client, createS3PlaylistSource } from '../src/adapters/s3-playlist-source.js';
+import { createPlaybackCache } from '../src/playback/playback-cache.js';
+import { loadSigningKey, type SigningKey } from '../src/core/cloudfront/signer.js';
 import {
   BENCH_PATH,
   BENCH_REL_PATH,

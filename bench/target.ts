@@ -12,7 +12,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { openCatalog } from '../src/services/catalog.js';
+import { openCatalog } from '../src/adapters/catalog.js';
 import { BUCKET, CDN_BASE_URL, KEY_PAIR_ID, MASTER_KEY, ROOT_PREFIX, VIDEO_ID } from './fixtures.js';
 
 const target = process.env.BENCH_TARGET ?? 'hlsgate';

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 // one-line diagnostics the CLI prints on stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const cli = new URL('../dist/cli.js', import.meta.url);
+const cli = new URL('../dist/cli/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
-  process.stderr.write('hlsgate: dist/cli.js is missing; run `npm ci` (or `npm run build`) first\n');
+  process.stderr.write('hlsgate: dist/cli/index.js is missing; run `npm ci` (or `npm run build`) first\n');
   process.exit(1);
 }
 await import(cli.href);

@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { domainMatches } from './routes/cdn-cookies.js';
-import { normalizeCdnBase } from './services/cdn-url.js';
-import { loadSigningKey, normalizeCidr, SignerError } from './services/signer.js';
-import { checkJwksUrl, DEFAULT_CLOCK_SKEW_SECONDS, publicKeyAlgorithm, secretBytes, ViewerAuthConfigError, type ViewerAuthConfig } from './services/viewer-auth.js';
+import { domainMatches } from './playback/cdn-cookies.js';
+import { normalizeCdnBase } from './core/cdn-url.js';
+import { loadSigningKey, normalizeCidr, SignerError } from './core/cloudfront/signer.js';
+import { checkJwksUrl, DEFAULT_CLOCK_SKEW_SECONDS, publicKeyAlgorithm, secretBytes, ViewerAuthConfigError, type ViewerAuthConfig } from './adapters/viewer-tokens.js';
 
 /** A configuration problem. `message` is one line, naming the variable(s) and what is wrong. */
 export class ConfigError extends Error {

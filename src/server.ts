@@ -3,14 +3,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { createRequestListener, type AppDeps } from './app.js';
+import { createRequestListener, type AppDeps } from './http/app.js';
 import { DEFAULTS, describeConfig, type ServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openCatalog, type Catalog } from './services/catalog.js';
-import { createCachingPlaylistSource } from './services/playlist-cache.js';
-import { createS3Client, createS3PlaylistSource } from './services/playlist-source.js';
-import { createPlaybackCache } from './services/render-cache.js';
-import { loadSigningKey } from './services/signer.js';
+import { openCatalog, type Catalog } from './adapters/catalog.js';
+import { createCachingPlaylistSource } from './adapters/playlist-cache.js';
+import { createS3Client, createS3PlaylistSource } from './adapters/s3-playlist-source.js';
+import { createPlaybackCache } from './playback/playback-cache.js';
+import { loadSigningKey } from './core/cloudfront/signer.js';
 
 /** How long close() lets in-flight requests finish before it drops their connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;

@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { KeyObject } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { cdnPathToKey } from '../services/cdn-url.js';
-import { cloudFrontError, errorXml, verifySignedRequest } from '../services/cf-verify.js';
+import { cdnPathToKey } from '../core/cdn-url.js';
+import { cloudFrontError, errorXml, verifySignedRequest } from './cf-verify.js';
 import { contentTypeFor } from './content-type.js';
 
 export interface EdgeOptions {

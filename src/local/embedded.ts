@@ -12,9 +12,9 @@ import type { Logger } from 'pino';
 import type { LogLevel, ServiceConfig, SigningMode } from '../config.js';
 import { startEdge } from '../edge/index.js';
 import { startServer } from '../server.js';
-import { openCatalog, type Catalog } from '../services/catalog.js';
-import { loadSigningKey, type HashAlgorithm } from '../services/signer.js';
-import type { ViewerAuthConfig } from '../services/viewer-auth.js';
+import { openCatalog, type Catalog } from '../adapters/catalog.js';
+import { loadSigningKey, type HashAlgorithm } from '../core/cloudfront/signer.js';
+import type { ViewerAuthConfig } from '../adapters/viewer-tokens.js';
 import { startLocalS3, type LocalS3 } from './s3-store.js';
 import { uploadSamples } from './seed.js';
 

@@ -1,5 +1,5 @@
 // The HTML pages: video list, player, and error. Every interpolated value goes through escapeHtml.
-import type { Video } from '../services/catalog.js';
+import type { Video } from '../adapters/catalog.js';
 import { escapeHtml, layout } from './html.js';
 
 /** Where the player and the pages find Video.js (served from the npm package, not a CDN). */

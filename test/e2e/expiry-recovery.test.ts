@@ -10,7 +10,7 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintViewerToken } from '../../src/services/viewer-auth.js';
+import { mintViewerToken } from '../../src/adapters/viewer-tokens.js';
 import { hasChromium, launchBrowser, newTestPage, startMutedPlayback } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 

@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
-import { loadSigningKey, signUrl } from '../../src/services/signer.js';
+import { main } from '../../src/cli/index.js';
+import { loadSigningKey, signUrl } from '../../src/core/cloudfront/signer.js';
 import { browserDiagnostics, hasChromium, launchBrowser, newTestPage, recordRequests } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 

@@ -9,9 +9,9 @@ import type { KeyObject } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-store.js';
 import { startEdge, type RunningEdge } from '../../src/edge/index.js';
-import { cloudFrontError, verifySignedRequest } from '../../src/services/cf-verify.js';
-import { appendQuery, customPolicyQuery, loadSigningKey, signUrl, signedCookies, type SigningKey } from '../../src/services/signer.js';
-import { keyToCdnUrl } from '../../src/services/cdn-url.js';
+import { cloudFrontError, verifySignedRequest } from '../../src/edge/cf-verify.js';
+import { appendQuery, customPolicyQuery, loadSigningKey, signUrl, signedCookies, type SigningKey } from '../../src/core/cloudfront/signer.js';
+import { keyToCdnUrl } from '../../src/core/cdn-url.js';
 import { testKeyPair } from '../helpers/keys.js';
 
 const BUCKET = 'media';

@@ -6,9 +6,9 @@
 //   const app = testApp({ catalog: fx.catalog, source: fx.source, signingKey, config: testConfig({ signing: { keyPairId, privateKeyPem } }) });
 //   await fx.close(); // in afterAll
 import { pino } from 'pino';
-import { createApp, type AppDeps } from '../../src/app.js';
-import { openCatalog, type Catalog, type VideoInput } from '../../src/services/catalog.js';
-import type { PlaylistSource } from '../../src/services/playlist-source.js';
+import { createApp, type AppDeps } from '../../src/http/app.js';
+import { openCatalog, type Catalog, type VideoInput } from '../../src/adapters/catalog.js';
+import type { PlaylistSource } from '../../src/adapters/s3-playlist-source.js';
 import { startTestS3, testPlaylistSource, type TestS3 } from './s3.js';
 
 export type TestAppConfig = AppDeps['config'];

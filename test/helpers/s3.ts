@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalS3, type LocalS3 } from '../../src/local/s3-store.js';
-import { createS3Client, createS3PlaylistSource, type PlaylistSource } from '../../src/services/playlist-source.js';
+import { createS3Client, createS3PlaylistSource, type PlaylistSource } from '../../src/adapters/s3-playlist-source.js';
 
 export interface TestS3 {
   /** The running store (replaced by restart()). */

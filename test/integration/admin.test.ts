@@ -1,8 +1,8 @@
 // The admin API through createApp with a real SQLite catalog: CRUD, the bearer token, input errors.
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openCatalog, type Catalog } from '../../src/services/catalog.js';
-import { loadSigningKey } from '../../src/services/signer.js';
+import { openCatalog, type Catalog } from '../../src/adapters/catalog.js';
+import { loadSigningKey } from '../../src/core/cloudfront/signer.js';
 import { testApp, testConfig, unusedSource } from '../helpers/app.js';
 import { ecKeyPair } from '../helpers/keys.js';
 

@@ -1,8 +1,8 @@
 // `hlsgate token <video-id> [--ttl 1h] [--all]`: a test viewer token from VIEWER_JWT_SECRET that the
 // service's VIEWER_AUTH=jwt check accepts.
 import { describe, expect, it } from 'vitest';
-import { main, type CliIO } from '../../src/cli.js';
-import { createViewerTokenVerifier } from '../../src/services/viewer-auth.js';
+import { main, type CliIO } from '../../src/cli/index.js';
+import { createViewerTokenVerifier } from '../../src/adapters/viewer-tokens.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const SECRET = 'cli-viewer-token-secret-32-bytes!';

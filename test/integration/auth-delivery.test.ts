@@ -4,11 +4,11 @@
 import { createPublicKey, verify } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { createApp } from '../../src/app.js';
+import type { createApp } from '../../src/http/app.js';
 import type { SigningMode } from '../../src/config.js';
-import { clientKey } from '../../src/routes/rate-limit.js';
-import { createPlaybackCache, type PlaybackCache } from '../../src/services/render-cache.js';
-import { cfBase64Decode, loadSigningKey } from '../../src/services/signer.js';
+import { clientKey } from '../../src/http/rate-limit.js';
+import { createPlaybackCache, type PlaybackCache } from '../../src/playback/playback-cache.js';
+import { cfBase64Decode, loadSigningKey } from '../../src/core/cloudfront/signer.js';
 import { setCookies, startPlaybackFixture, testApp, testConfig, type PlaybackFixture } from '../helpers/app.js';
 import { ecKeyPair, rsaKeyPair } from '../helpers/keys.js';
 

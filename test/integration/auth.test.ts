@@ -9,9 +9,9 @@ import { exportJWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps, Authorize, createApp } from '../../src/app.js';
-import { loadSigningKey } from '../../src/services/signer.js';
-import type { ViewerAuthConfig } from '../../src/services/viewer-auth.js';
+import type { AppDeps, Authorize, createApp } from '../../src/http/app.js';
+import { loadSigningKey } from '../../src/core/cloudfront/signer.js';
+import type { ViewerAuthConfig } from '../../src/adapters/viewer-tokens.js';
 import { setCookies, startPlaybackFixture, testApp, testConfig, type PlaybackFixture } from '../helpers/app.js';
 import { ecKeyPair, rsaKeyPair, testKeyPair } from '../helpers/keys.js';
 

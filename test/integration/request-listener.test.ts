@@ -5,11 +5,11 @@ import { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, createRequestListener, type AppDeps, type Authorize } from '../../src/app.js';
+import { createApp, createRequestListener, type AppDeps, type Authorize } from '../../src/http/app.js';
 import type { SigningMode } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createPlaybackCache } from '../../src/services/render-cache.js';
-import { loadSigningKey } from '../../src/services/signer.js';
+import { createPlaybackCache } from '../../src/playback/playback-cache.js';
+import { loadSigningKey } from '../../src/core/cloudfront/signer.js';
 import { startPlaybackFixture, testAppDeps, testConfig, type PlaybackFixture } from '../helpers/app.js';
 import { rsaKeyPair } from '../helpers/keys.js';
 

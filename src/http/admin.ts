@@ -1,0 +1,103 @@
+// Admin API: catalog CRUD under /api/videos, behind `Authorization: Bearer <ADMIN_TOKEN>`.
+// Mounted only when a token is configured (otherwise /api/* is a plain 404).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { AppDeps } from './deps.js';
+import { HttpError } from '../errors.js';
+import { CatalogInputError, isValidVideoId, parseVideoInput, type Video, type VideoInput } from '../adapters/catalog.js';
+import { bearerToken } from './viewer.js';
+
+const BODY_LIMIT = '16kb';
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Checks `Authorization: Bearer <token>` in constant time (hashes of equal length). */
+export function bearerAuth(adminToken: string): (req: Request, res: Response, next: NextFunction) => void {
+  const expected = sha256(adminToken);
+  return (req, _res, next) => {
+    const token = bearerToken(req.get('authorization'));
+    if (token === undefined) {
+      throw new HttpError(401, 'this API needs an admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' },
+      });
+    }
+    if (!timingSafeEqual(sha256(token), expected)) {
+      throw new HttpError(401, 'the admin token is not valid', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate", error="invalid_token"' },
+      });
+    }
+    next();
+  };
+}
+
+function videoUrl(id: string): string {
+  return `/api/videos/${encodeURIComponent(id)}`;
+}
+
+/** Parses the body into a catalog input; input problems become 400s naming the field. */
+function readInput(req: Request, idFromPath?: string): VideoInput {
+  if (!req.is('application/json')) {
+    throw new HttpError(415, 'send the video as JSON with "Content-Type: application/json"', { field: 'body' });
+  }
+  try {
+    return parseVideoInput(req.body as unknown, idFromPath);
+  } catch (err) {
+    if (err instanceof CatalogInputError) throw new HttpError(400, err.message, { field: err.field, code: 'invalid_input', cause: err });
+    throw err;
+  }
+}
+
+function idParam(req: Request): string {
+  const id = req.params.id;
+  return typeof id === 'string' ? id : '';
+}
+
+async function getVideo(deps: AppDeps, id: string): Promise<Video> {
+  const video = isValidVideoId(id) ? await deps.catalog.get(id) : undefined;
+  if (!video) throw new HttpError(404, `no video with id "${id.slice(0, 100)}"`);
+  return video;
+}
+
+export function adminRouter(deps: AppDeps, adminToken: string): express.Router {
+  const router = express.Router();
+  router.use(bearerAuth(adminToken));
+  router.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/', async (_req, res) => {
+    res.json({ videos: await deps.catalog.list() });
+  });
+
+  router.post('/', async (req, res) => {
+    const input = readInput(req);
+    if (await deps.catalog.get(input.id)) {
+      throw new HttpError(409, `a video with id "${input.id}" already exists; use PUT ${videoUrl(input.id)} to replace it`, { field: 'id' });
+    }
+    const { video } = await deps.catalog.upsert(input);
+    res.status(201).location(videoUrl(video.id)).json(video);
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(await getVideo(deps, idParam(req)));
+  });
+
+  router.put('/:id', async (req, res) => {
+    const input = readInput(req, idParam(req));
+    const { video, created } = await deps.catalog.upsert(input);
+    if (created) res.status(201).location(videoUrl(video.id));
+    res.json(video);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const id = idParam(req);
+    if (!isValidVideoId(id) || !(await deps.catalog.remove(id))) throw new HttpError(404, `no video with id "${id.slice(0, 100)}"`);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,214 @@
+// Who may watch, at the HTTP level: the pluggable `authorize(req, video)` contract, the built-in JWT
+// implementation (token from `Authorization: Bearer`, from `?token=` on the player page, or from the
+// per-video entitlement cookie), and the cookie itself.
+//
+// The entitlement cookie (`hlsgate_viewer`) carries the viewer's token as received, so playlist
+// requests never need a token in their URL, and any number of hlsgate instances can check it with
+// the same key (no session store, no extra secret). It is HttpOnly (page scripts cannot read it),
+// SameSite=Lax (sent on the top-level navigation after the `?token=` redirect, never on cross-site
+// subrequests), Secure unless the page is plain http on loopback, scoped to `Path=/videos/<id>` (the
+// page and its playlists, nothing else: another video's pages never see it) and lives as long as
+// the token (`Max-Age` = exp − now). Every playlist request re-verifies it, so an expired or
+// narrowed token stops working at once.
+//
+// Framework-free (node:http requests and responses): the playlist routes are served without Express.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import { HttpError } from '../errors.js';
+import { addLogFields } from '../logger.js';
+import type { Video } from '../adapters/catalog.js';
+import { denial, MAX_TOKEN_LENGTH, VerifierUnavailableError, type DenialCode, type ViewerTokenVerifier } from '../adapters/viewer-tokens.js';
+import { appendCookie, clearCookie, header, pathOf, requestHostname, requestIsSecure, type TrustProxy } from './node-http.js';
+
+export type AuthorizeResult =
+  | { ok: true; viewer?: string }
+  | {
+      ok: false;
+      status: 401 | 403;
+      /** Shown to the viewer (HTML page, JSON `error`, or the playlist's text body). */
+      reason: string;
+      /** Machine-readable code for JSON bodies (default unauthorized/forbidden). */
+      code?: string;
+    };
+
+/**
+ * Decides whether the request may watch `video`: called for the player page and for every playlist
+ * (top and nested). Hosts embedding hlsgate as a library pass their own (e.g. checking their own
+ * session cookie); `VIEWER_AUTH=jwt` is the built-in one. `req` is node:http's request: playlists
+ * are served without Express (through createApp's Express app it is also an Express Request, but
+ * through createRequestListener, as `hlsgate serve` runs, it is not).
+ */
+export type Authorize = (req: IncomingMessage, video: Video) => Promise<AuthorizeResult>;
+
+export const VIEWER_COOKIE = 'hlsgate_viewer';
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i; // 1: the token
+
+/** The token of an `Authorization: Bearer <token>` header, undefined for anything else. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/** Where the built-in authorizer found the token. */
+export type TokenSource = 'header' | 'query' | 'cookie';
+
+/** What the built-in authorizer adds to its verdicts for the routes (not part of the public contract). */
+export const JWT_DETAILS = Symbol('hlsgate.jwt');
+export interface JwtDetails {
+  source?: TokenSource;
+  token?: string;
+  /** Token expiry, epoch seconds. */
+  expires?: number;
+}
+type WithDetails = AuthorizeResult & { [JWT_DETAILS]?: JwtDetails };
+
+/** `/videos/<id>` (the player page), where `?token=` is accepted. */
+const PAGE_PATH = /^\/videos\/[^/]+\/?$/;
+
+/** A cookie value from the Cookie header (first occurrence), undefined if absent. */
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  const cookies = header(req, 'cookie');
+  if (!cookies) return undefined;
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    return value;
+  }
+  return undefined;
+}
+
+/** The token a request carries, and where from: header, then `?token=` (page only), then cookie. */
+export function findToken(req: IncomingMessage): { token: string; source: TokenSource } | undefined {
+  const bearer = bearerToken(header(req, 'authorization'));
+  if (bearer) return { token: bearer, source: 'header' };
+  if (PAGE_PATH.test(pathOf(req))) {
+    // Parsed as Express's default ("simple") query parser does: a repeated token is no token.
+    const url = req.url ?? '';
+    const q = url.includes('?') ? parseQuery(url.slice(url.indexOf('?') + 1)).token : undefined;
+    if (typeof q === 'string' && q !== '') return { token: q, source: 'query' };
+  }
+  const cookie = readCookie(req, VIEWER_COOKIE);
+  if (cookie) return { token: cookie, source: 'cookie' };
+  return undefined;
+}
+
+/** The built-in `authorize` for VIEWER_AUTH=jwt. */
+export function jwtAuthorize(verifier: ViewerTokenVerifier, clock: () => number): Authorize {
+  return async (req, video) => {
+    const found = findToken(req);
+    if (!found) return withDetails(denial('missing_token'), {});
+    const verdict = await verifier.verify(found.token, video.id, clock());
+    if (!verdict.ok) return withDetails({ ok: false, status: verdict.status, reason: verdict.reason, code: verdict.code }, { source: found.source });
+    return withDetails({ ok: true, ...(verdict.viewer === undefined ? {} : { viewer: verdict.viewer }) }, { source: found.source, token: found.token, expires: verdict.expires });
+  };
+}
+
+function withDetails(result: AuthorizeResult | ReturnType<typeof denial>, details: JwtDetails): WithDetails {
+  const out: WithDetails = result.ok
+    ? { ...result }
+    : { ok: false, status: result.status, reason: result.reason, ...('code' in result && result.code ? { code: result.code } : {}) };
+  out[JWT_DETAILS] = details;
+  return out;
+}
+
+export function jwtDetails(result: AuthorizeResult): JwtDetails | undefined {
+  return (result as WithDetails)[JWT_DETAILS];
+}
+
+/** `localhost`, `127.x.x.x` or `::1`. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** Cookies set by the app are Secure unless the page is plain http on loopback (development). */
+export function appCookieSecure(req: IncomingMessage, trust: TrustProxy): boolean {
+  return requestIsSecure(req, trust) || !isLoopbackHostname(requestHostname(req, trust) ?? '');
+}
+
+/** The entitlement cookie's path: the video's page and everything under it. */
+export function viewerCookiePath(videoId: string): string {
+  return `/videos/${encodeURIComponent(videoId)}`;
+}
+
+/** Sets the entitlement cookie carrying `token` until `expires` (epoch seconds). */
+export function setViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string, token: string, expires: number, nowMs: number): void {
+  if (token.length > MAX_TOKEN_LENGTH) return;
+  const maxAgeMs = Math.max(0, expires * 1000 - nowMs);
+  // A JWT is base64url and dots: nothing to encode (appendCookie sends values as they are).
+  appendCookie(res, VIEWER_COOKIE, token, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax', maxAgeMs });
+}
+
+/** Removes the entitlement cookie (its token no longer works). */
+export function clearViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string): void {
+  clearCookie(res, VIEWER_COOKIE, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax' });
+}
+
+/** The request URL without its `token` query parameter (where the page redirects after reading it). */
+export function urlWithoutToken(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (q === -1) return path;
+  const kept = url
+    .slice(q + 1)
+    .split('&')
+    .filter((part) => part !== '' && queryName(part) !== 'token');
+  return kept.length ? `${path}?${kept.join('&')}` : path;
+}
+
+/** A query parameter's name decoded as the query parser decodes it (`%74oken` is `token` too). */
+function queryName(part: string): string {
+  const name = part.split('=')[0]!.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+export interface AdmitOptions {
+  /** Who may watch; absent = anyone. */
+  authorize: Authorize | undefined;
+  trust: TrustProxy;
+  clock: () => number;
+  /** The player page (a token from the header or `?token=` becomes the entitlement cookie) or a playlist. */
+  page: boolean;
+}
+
+/**
+ * Runs `authorize` for the page or a playlist; throws the 401/403 (clearing an entitlement cookie
+ * that no longer works). On the page, a token from the header or `?token=` becomes the entitlement
+ * cookie; for `?token=` it answers 'redirect': the page then redirects to the same URL without it.
+ */
+export async function admitViewer(req: IncomingMessage, res: ServerResponse, video: Video, o: AdmitOptions): Promise<'ok' | 'redirect'> {
+  if (!o.authorize) return 'ok';
+  let result;
+  try {
+    result = await o.authorize(req, video);
+  } catch (err) {
+    if (err instanceof VerifierUnavailableError) {
+      throw new HttpError(503, 'viewer tokens cannot be checked right now (the key set is unreachable); try again shortly', { cause: err });
+    }
+    throw err;
+  }
+  const details = jwtDetails(result);
+  if (!result.ok) {
+    if (details?.source === 'cookie') clearViewerCookie(req, res, o.trust, video.id);
+    throw new HttpError(result.status, result.reason, {
+      code: result.code ?? (result.status === 401 ? 'unauthorized' : 'forbidden'),
+      ...(result.status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' } } : {}),
+    });
+  }
+  if (result.viewer !== undefined) addLogFields(req, { viewer: result.viewer });
+  if (o.page && details?.token !== undefined && details.expires !== undefined && details.source !== 'cookie') {
+    setViewerCookie(req, res, o.trust, video.id, details.token, details.expires, o.clock());
+    // Keep the token out of the address bar, history and bookmarks.
+    if (details.source === 'query') return 'redirect';
+  }
+  return 'ok';
+}
+
+export type { DenialCode };
