@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { domainMatches } from './playback/cdn-cookies.js';
+import { domainMatches } from './core/scope.js';
 import { normalizeCdnBase } from './core/cdn-url.js';
 import { loadSigningKey, normalizeCidr, SignerError } from './core/cloudfront/signer.js';
 import { checkJwksUrl, DEFAULT_CLOCK_SKEW_SECONDS, publicKeyAlgorithm, secretBytes, ViewerAuthConfigError, type ViewerAuthConfig } from './adapters/viewer-tokens.js';

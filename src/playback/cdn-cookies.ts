@@ -5,9 +5,11 @@
 // (cookies are per host, not per port: the embedded demo's app and edge on 127.0.0.1 share them).
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { prefixResource } from '../core/cloudfront/media-signer.js';
+import { cookiePathFor, domainMatches, prefixResource } from '../core/scope.js';
 import { signedCookies, type CustomPolicy, type SigningKey } from '../core/cloudfront/signer.js';
 import { appendCookie } from '../http/node-http.js';
+
+export { cookiePathFor, domainMatches };
 
 export interface CdnCookieOptions {
   key: SigningKey;
@@ -37,25 +39,6 @@ export interface CookieSpec {
   httpOnly: true;
   sameSite: 'none' | 'lax';
   maxAgeMs: number;
-}
-
-/** Whether `host` is inside cookie domain `domain` (RFC 6265 domain-match; a leading dot is ignored). */
-export function domainMatches(host: string, domain: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  const d = domain.toLowerCase().replace(/^\./, '').replace(/\.$/, '');
-  return h === d || h.endsWith(`.${d}`);
-}
-
-/**
- * The cookie Path for a root URL: its path, cut before any `;` (which cannot appear in a cookie
- * attribute) at the last `/`, so the cookie still covers the whole prefix.
- */
-export function cookiePathFor(rootUrl: string): string {
-  const path = new URL(rootUrl).pathname;
-  // eslint-disable-next-line no-control-regex -- a cookie attribute cannot hold these
-  const bad = path.search(/[;\u0000-\u001f\u007f]/);
-  if (bad === -1) return path;
-  return path.slice(0, path.lastIndexOf('/', bad) + 1) || '/';
 }
 
 /** The CloudFront-* cookies for a video (values and attributes). */

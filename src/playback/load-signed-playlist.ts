@@ -14,14 +14,17 @@
 // - when the response is the same for every viewer (no IP binding), the rendered body and its
 //   gzip/brotli forms are cached per (compiled version, video, mode, expiry).
 // Authorization is the routes' job and runs before this, on every request.
-import { decodeKeyPath, keyToCdnUrl } from '../core/cdn-url.js';
+import { keyToCdnUrl } from '../core/cdn-url.js';
 import type { Video } from '../adapters/catalog.js';
 import { compilePlaylist, PlaylistError, renderPlaylist, type CompiledPlaylist } from '../core/hls/manifest.js';
-import { createMediaSigner, prefixResource, type MediaSignerOptions } from '../core/cloudfront/media-signer.js';
+import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/media-signer.js';
+import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
 import type { PlaybackCache } from './playback-cache.js';
 import { SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
+
+export { decodeNestedPath, rootUrlOf };
 
 export interface PlaybackDeps {
   source: PlaylistSource;
@@ -78,33 +81,6 @@ export interface SignedPlaylist {
   etag?: string;
   /** True when the response came from the shared cache (the same bytes every viewer of the window gets). */
   shared?: boolean;
-}
-
-// A C0 control character or DEL anywhere in a decoded key (NUL included).
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-const PLAYLIST_EXTENSION = /\.m3u8$/i;
-const MAX_REL_PATH_LENGTH = 1024;
-
-/**
- * The object key suffix a nested-playlist request names, or undefined when the path is not a
- * playlist inside the video's folder: malformed percent-encoding, `.`/`..`/empty segments (also when
- * hidden as `%2e%2e` or `..%2F`), backslashes, control characters, or not ending in `.m3u8`.
- */
-export function decodeNestedPath(relPath: string): string | undefined {
-  if (relPath.length === 0 || relPath.length > MAX_REL_PATH_LENGTH) return undefined;
-  const decoded = decodeKeyPath(relPath);
-  if (decoded === undefined) return undefined;
-  if (decoded.includes('\\') || CONTROL_CHARS.test(decoded)) return undefined;
-  if (decoded.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) return undefined;
-  if (!PLAYLIST_EXTENSION.test(decoded)) return undefined;
-  return decoded;
-}
-
-/** The CDN URL of the video's root prefix, always ending in `/`. */
-export function rootUrlOf(cdnBaseUrl: string, rootPrefix: string): string {
-  const url = keyToCdnUrl(cdnBaseUrl, rootPrefix);
-  return url.endsWith('/') ? url : `${url}/`;
 }
 
 /**
@@ -247,14 +223,11 @@ function compile(
  */
 function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: string | undefined): (url: string) => string {
   const mode = deps.config.signing.mode;
-  const assertUnderRoot = (url: string): void => {
-    if (!url.startsWith(rootUrl)) throw new SignerError(`refusing to emit "${url.slice(0, 200)}": it is not under the video root ${rootUrl}`);
-  };
   if (mode === 'cookies') {
     // The route's cookie policy covers `<rootUrl>*`: refuse a root that would widen it.
     prefixResource(rootUrl);
     return (url) => {
-      assertUnderRoot(url);
+      assertUnderRoot(url, rootUrl, 'emit');
       return url;
     };
   }
@@ -267,7 +240,7 @@ function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: s
   if (mode === 'wildcard') return cache.signer(prefix + rootUrl, () => createMediaSigner(options));
   let signer: ((url: string) => string) | undefined;
   return (url) => {
-    assertUnderRoot(url);
+    assertUnderRoot(url, rootUrl, 'emit');
     return cache.signature(prefix + url, () => (signer ??= createMediaSigner(options))(url));
   };
 }

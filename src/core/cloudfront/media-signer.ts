@@ -7,9 +7,11 @@
 //
 // Pure but for crypto: expiry and keys are passed in. A signer is meant to live for one response
 // (or one viewer/expiry bucket): it memoizes.
+import { assertUnderRoot, prefixResource } from '../scope.js';
 import { appendQuery, customPolicyJson, customPolicyQuery, normalizeUrl, signUrl, SignerError, type CustomPolicy, type SignOptions, type SigningKey } from './signer.js';
 
 export type SigningMode = 'url' | 'wildcard';
+export { prefixResource };
 
 export interface MediaSignerOptions {
   /** `url`: a policy per URL; `wildcard`: one policy for everything under rootUrl. */
@@ -27,17 +29,6 @@ export interface MediaSignerOptions {
 }
 
 /**
- * The policy Resource covering everything under a root URL (`<rootUrl>*`). Throws SignerError when
- * the root holds `*`: a policy reads it as a wildcard, so the Resource would also cover other
- * prefixes (other videos). (`?` cannot occur: it is percent-encoded in a path.) Use it for every
- * policy built from a root: wildcard URLs and signed cookies alike.
- */
-export function prefixResource(rootUrl: string): string {
-  if (rootUrl.includes('*')) throw new SignerError(`root URL "${rootUrl.slice(0, 200)}" contains "*", which a custom policy would read as a wildcard covering other prefixes; rename the video's folder or use SIGNING_MODE=url without IP binding`);
-  return `${rootUrl}*`;
-}
-
-/**
  * Returns `signMedia(url)`: the signed form of a normalized absolute URL under rootUrl. Throws
  * SignerError for a URL outside rootUrl (defence in depth: compilePlaylist already refuses them)
  * and, whenever the URLs get custom policies (wildcard mode, or url mode with an IP or not-before
@@ -46,9 +37,6 @@ export function prefixResource(rootUrl: string): string {
 export function createMediaSigner(o: MediaSignerOptions): (url: string) => string {
   const rootUrl = normalizeUrl(o.rootUrl);
   if (!rootUrl.endsWith('/') || rootUrl.includes('?')) throw new SignerError(`root URL "${o.rootUrl}" must end in "/" and carry no query`);
-  const assertUnderRoot = (url: string): void => {
-    if (!url.startsWith(rootUrl)) throw new SignerError(`refusing to sign "${url.slice(0, 200)}": it is not under the video root ${rootUrl}`);
-  };
 
   if (o.mode === 'wildcard') {
     const policy: CustomPolicy = { resource: prefixResource(rootUrl), dateLessThan: o.expires };
@@ -56,7 +44,7 @@ export function createMediaSigner(o: MediaSignerOptions): (url: string) => strin
     if (o.ip !== undefined) policy.sourceIp = o.ip;
     const query = customPolicyQuery(o.key, policy);
     return (url: string): string => {
-      assertUnderRoot(url);
+      assertUnderRoot(url, rootUrl);
       return appendQuery(url, query);
     };
   }
@@ -77,7 +65,7 @@ export function createMediaSigner(o: MediaSignerOptions): (url: string) => strin
   return (url: string): string => {
     const hit = memo.get(url);
     if (hit !== undefined) return hit;
-    assertUnderRoot(url);
+    assertUnderRoot(url, rootUrl);
     const signed = signUrl(url, o.key, signOptions);
     memo.set(url, signed);
     return signed;

@@ -16,7 +16,7 @@
 //
 // m3u8-parser is not used here: it does not round-trip text. src/services/presentation.ts uses it
 // as a second, independent parser to check that a rewrite kept the presentation.
-import { isSigningParam } from '../cloudfront/signer.js';
+import { classifyUri, OUT_OF_SCOPE_TEXT, type OutOfScopeReason } from '../scope.js';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -64,8 +64,7 @@ export interface CompileOptions {
  */
 export type Slot = { kind: 'media'; url: string } | { kind: 'playlist'; path: string; url: string };
 
-/** Why a URI was not signed: another origin, outside the root prefix, not http(s), or already signed. */
-export type OutOfScopeReason = 'foreign-host' | 'outside-root' | 'not-http' | 'already-signed';
+export type { OutOfScopeReason };
 
 export interface OutOfScopeUri {
   /** 1-based line number. */
@@ -294,20 +293,10 @@ export function compilePlaylist(input: string | Uint8Array, o: CompileOptions): 
       const hash = href.indexOf('#'); // '#' elsewhere in a serialized URL is percent-encoded
       if (hash !== -1) href = href.slice(0, hash);
       if (href.length > MAX_URI_LENGTH) return fail('TooLarge', `URI is ${href.length} characters long, over CloudFront's ${MAX_URI_LENGTH}`);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') reason = 'not-http';
-      else if (url.origin !== rootOrigin) reason = 'foreign-host';
-      else if (!href.startsWith(rootHref)) reason = 'outside-root';
-      else if (url.search.length > 1) {
-        for (const name of url.searchParams.keys()) {
-          if (isSigningParam(name)) {
-            reason = 'already-signed';
-            break;
-          }
-        }
-      }
+      reason = classifyUri(url, href, { origin: rootOrigin, href: rootHref });
     }
     if (reason !== undefined) {
-      if (!keep) return fail('OutOfScope', `URI "${raw.slice(0, QUOTE_MAX)}" ${REASON_TEXT[reason]}; hlsgate only signs URLs under ${rootHref}`);
+      if (!keep) return fail('OutOfScope', `URI "${raw.slice(0, QUOTE_MAX)}" ${OUT_OF_SCOPE_TEXT[reason]}; hlsgate only signs URLs under ${rootHref}`);
       outOfScope.push({ line: lineNo, uri: raw, reason });
       return;
     }
@@ -507,12 +496,6 @@ export function compilePlaylist(input: string | Uint8Array, o: CompileOptions): 
   return compiled;
 }
 
-const REASON_TEXT: Record<OutOfScopeReason, string> = {
-  'foreign-host': 'points to another host',
-  'outside-root': "resolves outside the video's root prefix",
-  'not-http': 'is not an http(s) URL',
-  'already-signed': 'already carries CloudFront signing parameters',
-};
 
 // ---------------------------------------------------------------------------------------------
 // Render
