@@ -48,3 +48,16 @@ export function testKeyPair(type: TestKeyType, slot = 0): TestKeyPair {
 
 export const rsaKeyPair = (): TestKeyPair => testKeyPair('rsa');
 export const ecKeyPair = (): TestKeyPair => testKeyPair('ec');
+
+export type PrivateKeyFormat = 'pkcs8' | 'pkcs1' | 'sec1';
+
+/**
+ * The pair's private key as PEM in another container: PKCS#8 (`BEGIN PRIVATE KEY`), PKCS#1
+ * (`BEGIN RSA PRIVATE KEY`, RSA only) or SEC1 (`BEGIN EC PRIVATE KEY`, EC only); encrypted with
+ * AES-256-CBC when a passphrase is given (`BEGIN ENCRYPTED PRIVATE KEY` for PKCS#8, a
+ * `Proc-Type: 4,ENCRYPTED` header otherwise).
+ */
+export function privateKeyPemAs(pair: TestKeyPair, format: PrivateKeyFormat, passphrase?: string): string {
+  const cipher = passphrase === undefined ? {} : { cipher: 'aes-256-cbc', passphrase };
+  return pair.privateKey.export({ type: format, format: 'pem', ...cipher }).toString();
+}
