@@ -30,7 +30,10 @@
 // "Expired" for such a URL sends people to the TTL), and time comes last.
 import { verify as cryptoVerify, constants as cryptoConstants, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { cannedPolicyJson, cfBase64Decode, isSigningParam, normalizeCidr } from '../core/cloudfront/signer.js';
+// Nothing from the signer (src/core/cloudfront/signer.ts): the canned policy bytes, CloudFront's
+// base64, the names of the signing parameters and the CIDR rules are written here again, from
+// CloudFront's documentation. Sharing them would make the verifier rebuild exactly what the signer
+// builds, so a format bug in the signer would verify here and only fail at CloudFront.
 
 export type RejectReason =
   | 'MissingKey'
@@ -91,6 +94,44 @@ export type VerifyResult =
       policy?: ParsedPolicy;
       source?: 'query' | 'cookie';
     };
+
+// ---------------------------------------------------------------------------------------------
+// CloudFront's formats
+
+/** The query parameters CloudFront consumes (removed before the resource is matched). */
+const CF_SIGNING_PARAMS: ReadonlySet<string> = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm']);
+
+function isSigningParam(name: string): boolean {
+  return CF_SIGNING_PARAMS.has(name);
+}
+
+/**
+ * The canned policy CloudFront rebuilds from a request, byte for byte as documented:
+ * `{"Statement":[{"Resource":"<URL>","Condition":{"DateLessThan":{"AWS:EpochTime":<Expires>}}}]}`,
+ * no whitespace, this key order; the URL as a JSON string, Expires as a JSON integer.
+ */
+export function cannedPolicyBytes(resourceUrl: string, expires: number): string {
+  return '{"Statement":[{"Resource":' + JSON.stringify(resourceUrl) + ',"Condition":{"DateLessThan":{"AWS:EpochTime":' + String(expires) + '}}}]}';
+}
+
+/** CloudFront's URL-safe base64 (`-` `_` `~` for `+` `=` `/`) to bytes; undefined outside that alphabet. */
+function fromCfBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9_~-]*$/.test(text)) return undefined;
+  return Buffer.from(text.replaceAll('-', '+').replaceAll('_', '=').replaceAll('~', '/'), 'base64');
+}
+
+/**
+ * Whether a policy's AWS:SourceIp is a CIDR CloudFront reads: an IPv4 or IPv6 address with an
+ * optional prefix length (absent: /32 or /128) within the address size.
+ */
+function isCidr(cidr: string): boolean {
+  const [addr, len, ...rest] = cidr.trim().split('/');
+  if (addr === undefined || rest.length > 0) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (len === undefined) return true;
+  return /^\d{1,3}$/.test(len) && Number(len) <= (family === 4 ? 32 : 128);
+}
 
 // ---------------------------------------------------------------------------------------------
 // URL handling
@@ -185,11 +226,7 @@ export function parseCustomPolicy(json: string): ParsedPolicy | string {
     const ipc = cond.IpAddress;
     if (!isRecord(ipc) || Object.keys(ipc).length !== 1 || typeof ipc['AWS:SourceIp'] !== 'string') return 'IpAddress must be {"AWS:SourceIp": "<cidr>"}';
     const cidr = ipc['AWS:SourceIp'];
-    try {
-      normalizeCidr(cidr);
-    } catch {
-      return `AWS:SourceIp "${cidr.slice(0, 60)}" is not an IPv4 or IPv6 CIDR`;
-    }
+    if (!isCidr(cidr)) return `AWS:SourceIp "${cidr.slice(0, 60)}" is not an IPv4 or IPv6 CIDR`;
     policy.sourceIp = cidr;
   }
   return policy;
@@ -405,11 +442,11 @@ export function verifySignedRequest(i: VerifyInput): VerifyResult {
   } else if (values.expires !== undefined) {
     if (!/^\d{1,15}$/.test(values.expires)) return fail('MalformedPolicy', `${pname('Expires')} "${values.expires.slice(0, 40)}" is not whole epoch seconds`);
     const dateLessThan = Number(values.expires);
-    const json = cannedPolicyJson(resourceUrl, dateLessThan);
+    const json = cannedPolicyBytes(resourceUrl, dateLessThan);
     policy = { kind: 'canned', json, resource: resourceUrl, dateLessThan };
     signed = Buffer.from(json, 'utf8');
   } else if (values.policy !== undefined) {
-    const bytes = cfBase64Decode(values.policy);
+    const bytes = fromCfBase64(values.policy);
     if (!bytes || bytes.length === 0) return fail('MalformedPolicy', `${pname('Policy')} is not CloudFront base64 (A-Z a-z 0-9 - _ ~)`);
     const json = bytes.toString('utf8');
     const parsed = parseCustomPolicy(json);
@@ -420,7 +457,7 @@ export function verifySignedRequest(i: VerifyInput): VerifyResult {
     return fail('MalformedPolicy', `neither ${pname('Expires')} (canned policy) nor ${pname('Policy')} (custom policy) is present`);
   }
 
-  const sigBytes = values.signature === undefined ? undefined : cfBase64Decode(values.signature);
+  const sigBytes = values.signature === undefined ? undefined : fromCfBase64(values.signature);
   if (values.signature === undefined || values.signature === '') return fail('BadSignature', `no ${pname('Signature')}`, policy);
   if (!sigBytes || sigBytes.length === 0) return fail('BadSignature', `${pname('Signature')} is not CloudFront base64 (A-Z a-z 0-9 - _ ~)`, policy);
   const verdict = verifySignature(key, hash, signed, sigBytes);

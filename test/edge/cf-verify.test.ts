@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { KeyObject } from 'node:crypto';
 import {
+  cannedPolicyBytes,
   cloudFrontError,
   describePolicy,
   ipInCidr,
@@ -12,7 +13,8 @@ import {
   type RejectReason,
   type VerifyInput,
 } from '../../src/edge/cf-verify.js';
-import { cfBase64, loadSigningKey, signPolicy, signUrl, signedCookies, type HashAlgorithm, type SigningKey } from '../../src/core/cloudfront/signer.js';
+import { loadSigningKey, signUrl, signedCookies, type HashAlgorithm, type SigningKey } from '../../src/core/cloudfront/signer.js';
+import { cannedPolicy, cfSign, fromCfBase64, toCfBase64 } from '../helpers/cloudfront.js';
 import { testKeyPair, type TestKeyType } from '../helpers/keys.js';
 
 const KEY_ID = 'KTESTKEY1';
@@ -49,9 +51,9 @@ function flip(value: string, at = 10): string {
   return value.slice(0, at) + (c === 'A' ? 'B' : 'A') + value.slice(at + 1);
 }
 
-/** A custom policy URL signed over arbitrary JSON (to test what the parser accepts). */
-function withPolicy(url: string, json: string, k = signer()): string {
-  return `${url}?Policy=${cfBase64(json)}&Signature=${signPolicy(k, json)}&Key-Pair-Id=${k.keyPairId}`;
+/** A custom policy URL signed over arbitrary JSON with the test key (to test what the parser accepts). */
+function withPolicy(url: string, json: string): string {
+  return `${url}?Policy=${toCfBase64(json)}&Signature=${cfSign(testKeyPair('rsa').privateKey, 'SHA1', json)}&Key-Pair-Id=${KEY_ID}`;
 }
 
 const COMBOS: [TestKeyType, HashAlgorithm][] = [
@@ -86,16 +88,63 @@ describe('verifySignedRequest accepts what the signer emits', () => {
   });
 
   it('canned policy in cookies (CloudFront-Expires) covers exactly the requested URL', () => {
-    const k = signer('ec', 'SHA256');
     const href = new URL(SEG).href;
     const cookies = {
       'CloudFront-Expires': String(EXPIRES),
-      'CloudFront-Signature': signPolicy(k, `{"Statement":[{"Resource":"${href}","Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}}]}`),
+      'CloudFront-Signature': cfSign(testKeyPair('ec').privateKey, 'SHA256', cannedPolicy(href, EXPIRES)),
       'CloudFront-Key-Pair-Id': KEY_ID,
       'CloudFront-Hash-Algorithm': 'SHA256',
     };
     expect(check(href, { cookies }, 'ec')).toMatchObject({ ok: true, source: 'cookie', policy: { kind: 'canned' } });
     expect(check(`${BASE}/videos/v1/other.ts`, { cookies }, 'ec')).toMatchObject({ ok: false, reason: 'BadSignature', source: 'cookie' });
+  });
+});
+
+describe("canned policy: CloudFront's documented bytes, not the signer's", () => {
+  const href = new URL(`${SEG}?lang=en`).href;
+  const DOCUMENTED = `{"Statement":[{"Resource":"${href}","Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}}]}`;
+
+  it('rebuilds exactly the documented string (no whitespace, Statement/Resource/Condition/DateLessThan order)', () => {
+    expect(cannedPolicyBytes(href, EXPIRES)).toBe(DOCUMENTED);
+    const url = `${href}&Expires=${EXPIRES}&Signature=${cfSign(testKeyPair('rsa').privateKey, 'SHA1', DOCUMENTED)}&Key-Pair-Id=${KEY_ID}`;
+    expect(check(url)).toMatchObject({ ok: true, policy: { kind: 'canned', json: DOCUMENTED, resource: href } });
+  });
+
+  // What a signer with a canned-policy format bug would sign. CloudFront rebuilds the documented
+  // bytes and refuses all of these; so must the verifier (the signatures are made here, with the
+  // test key, not by the signer).
+  const variants: [label: string, json: string][] = [
+    ['spaces after separators', DOCUMENTED.replaceAll('":', '": ').replaceAll(',"', ', "')],
+    ['pretty-printed', JSON.stringify(JSON.parse(DOCUMENTED), null, 2)],
+    ['Condition before Resource', `{"Statement":[{"Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}},"Resource":"${href}"}]}`],
+    ['trailing newline', `${DOCUMENTED}\n`],
+    ['Expires as a JSON string', DOCUMENTED.replace(`:${EXPIRES}}`, `:"${EXPIRES}"}`)],
+    ['slashes escaped (\\/)', DOCUMENTED.replaceAll('/', '\\/')],
+    ['Resource percent-decoded', DOCUMENTED.replace('seg%201.ts', 'seg 1.ts')],
+    ['Resource without its query', DOCUMENTED.replace('?lang=en', '')],
+    ['statement not in an array', `{"Statement":{"Resource":"${href}","Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}}}`],
+  ];
+
+  it('the variants really differ from the documented bytes', () => {
+    for (const [label, json] of variants) expect(json, label).not.toBe(DOCUMENTED);
+  });
+
+  const rows = COMBOS.flatMap(([type, hash]) => variants.map(([label, json]) => ({ type, hash, label, json })));
+  it.each(rows)('$type $hash refuses a canned signature over: $label', ({ type, hash, label, json }) => {
+    const { privateKey } = testKeyPair(type);
+    const hashParam = hash === 'SHA256' ? '&Hash-Algorithm=SHA256' : '';
+    const query = (j: string): string => `${href}&Expires=${EXPIRES}&Signature=${cfSign(privateKey, hash, j)}&Key-Pair-Id=${KEY_ID}${hashParam}`;
+    // The same key and parameters over the documented bytes pass: only the format differs.
+    expect(check(query(DOCUMENTED), {}, type)).toMatchObject({ ok: true, hash });
+    expect(check(query(json), {}, type), label).toMatchObject({ ok: false, reason: 'BadSignature', policy: { kind: 'canned', json: DOCUMENTED } });
+    const cookies = (j: string): Record<string, string> => ({
+      'CloudFront-Expires': String(EXPIRES),
+      'CloudFront-Signature': cfSign(privateKey, hash, j),
+      'CloudFront-Key-Pair-Id': KEY_ID,
+      ...(hash === 'SHA256' ? { 'CloudFront-Hash-Algorithm': 'SHA256' } : {}),
+    });
+    expect(check(href, { cookies: cookies(DOCUMENTED) }, type)).toMatchObject({ ok: true, source: 'cookie' });
+    expect(check(href, { cookies: cookies(json) }, type)).toMatchObject({ ok: false, reason: 'BadSignature', source: 'cookie' });
   });
 });
 
@@ -166,10 +215,10 @@ describe('every reason code', () => {
 
   it('a tampered policy is BadSignature, never Expired or a resource mismatch', () => {
     const url = custom({ resource: `${BASE}/videos/v1/*` });
-    const json = Buffer.from(getParam(url, 'Policy').replace(/[-_~]/g, (c) => ({ '-': '+', _: '=', '~': '/' })[c] ?? c), 'base64').toString();
+    const json = fromCfBase64(getParam(url, 'Policy')).toString();
     const forged = json.replace(String(EXPIRES), String(EXPIRES + 86_400 * 365)).replace('/videos/v1/*', '/*');
     expect(forged).not.toBe(json);
-    const r = check(setParam(url, 'Policy', cfBase64(forged)), { now: EXPIRES + 10 });
+    const r = check(setParam(url, 'Policy', toCfBase64(forged)), { now: EXPIRES + 10 });
     expect(r).toMatchObject({ ok: false, reason: 'BadSignature', policy: { kind: 'custom', resource: `${BASE}/*` } });
   });
 
