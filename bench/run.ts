@@ -31,7 +31,8 @@ import autocannon from 'autocannon';
 import { startLocalS3 } from '../src/local/s3-store.js';
 import { compilePlaylist, renderPlaylist } from '../src/core/hls/manifest.js';
 import { createMediaSigner } from '../src/core/cloudfront/media-signer.js';
-import { loadSignedPlaylist, nestedPlaylistRoute, rootUrlOf, type PlaybackDeps } from '../src/playback/load-signed-playlist.js';
+import { loadSignedPlaylist, rootUrlOf, type PlaybackDeps } from '../src/playback/load-signed-playlist.js';
+import { nestedPlaylistPath as nestedPlaylistRoute } from '../src/routes.js';
 import { createCachingPlaylistSource } from '../src/adapters/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from '../src/adapters/s3-playlist-source.js';
 import { createPlaybackCache } from '../src/playback/playback-cache.js';
@@ -358,10 +359,11 @@ async function rollover(ctx: Context): Promise<void> {
     const deps: PlaybackDeps = {
       source: createCachingPlaylistSource(s3, { maxBytes: 64 << 20, vodRevalidateMs: 30_000, clock: () => clock.now }),
       signingKey: key,
+      clock: () => clock.now,
       config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 }, s3: { maxPlaylistBytes: 4 << 20 } },
       playbackCache: createPlaybackCache({ maxBytes: 64 << 20 }),
     };
-    const call = () => loadSignedPlaylist({ video: { id: VIDEO_ID, playlistKey: MASTER_KEY, rootPrefix: ROOT_PREFIX }, relPath: BENCH_REL_PATH, deps, now: clock.now });
+    const call = () => loadSignedPlaylist({ video: { id: VIDEO_ID, playlistKey: MASTER_KEY, rootPrefix: ROOT_PREFIX }, relPath: BENCH_REL_PATH, deps });
     // 1200 x 6 s + 300 s margin = 7500 s, a multiple of the 300 s window: the expiry rolls over
     // when now crosses a multiple of 300 s.
     const boundary = Math.ceil(Date.now() / 300_000) * 300_000 + 300_000;
@@ -462,10 +464,10 @@ async function main(): Promise<void> {
         deps: {
           source: createS3PlaylistSource({ client, bucket: BUCKET, timeoutMs: 5000, maxBytes: 4 << 20 }),
           signingKey: key,
+          clock: Date.now,
           config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 }, s3: { maxPlaylistBytes: 4 << 20 } },
           playbackCache: cache,
         },
-        now: Date.now(),
         ...(clientIp ? { clientIp } : {}),
       });
       await cache.idle();

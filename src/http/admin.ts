@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AppDeps } from './deps.js';
 import { HttpError } from '../errors.js';
 import { CatalogInputError, isValidVideoId, parseVideoInput, type Video, type VideoInput } from '../adapters/catalog.js';
+import { adminVideoPath, EXPRESS_PATHS } from '../routes.js';
 import { bearerToken } from './viewer.js';
 
 const BODY_LIMIT = '16kb';
@@ -30,10 +31,6 @@ export function bearerAuth(adminToken: string): (req: Request, res: Response, ne
     }
     next();
   };
-}
-
-function videoUrl(id: string): string {
-  return `/api/videos/${encodeURIComponent(id)}`;
 }
 
 /** Parses the body into a catalog input; input problems become 400s naming the field. */
@@ -76,24 +73,24 @@ export function adminRouter(deps: AppDeps, adminToken: string): express.Router {
   router.post('/', async (req, res) => {
     const input = readInput(req);
     if (await deps.catalog.get(input.id)) {
-      throw new HttpError(409, `a video with id "${input.id}" already exists; use PUT ${videoUrl(input.id)} to replace it`, { field: 'id' });
+      throw new HttpError(409, `a video with id "${input.id}" already exists; use PUT ${adminVideoPath(input.id)} to replace it`, { field: 'id' });
     }
     const { video } = await deps.catalog.upsert(input);
-    res.status(201).location(videoUrl(video.id)).json(video);
+    res.status(201).location(adminVideoPath(video.id)).json(video);
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get(EXPRESS_PATHS.adminItem, async (req, res) => {
     res.json(await getVideo(deps, idParam(req)));
   });
 
-  router.put('/:id', async (req, res) => {
+  router.put(EXPRESS_PATHS.adminItem, async (req, res) => {
     const input = readInput(req, idParam(req));
     const { video, created } = await deps.catalog.upsert(input);
-    if (created) res.status(201).location(videoUrl(video.id));
+    if (created) res.status(201).location(adminVideoPath(video.id));
     res.json(video);
   });
 
-  router.delete('/:id', async (req, res) => {
+  router.delete(EXPRESS_PATHS.adminItem, async (req, res) => {
     const id = idParam(req);
     if (!isValidVideoId(id) || !(await deps.catalog.remove(id))) throw new HttpError(404, `no video with id "${id.slice(0, 100)}"`);
     res.status(204).end();

@@ -1,43 +1,46 @@
-// createApp(deps): wires the services into the routes. No listen, no globals, no I/O of its own:
-// server.ts builds the deps from the configuration; tests build them from local servers.
-// The playlist routes are served without Express (routes/playlists.ts, issue 5):
-// createRequestListener hands them to that handler before Express sees them, and the Express app
-// mounts the same handler first, so both serve every route the same way.
+// createApp(deps) / createRequestListener(deps): wires the services into the routes. No listen, no
+// globals, no I/O of its own: server.ts builds the deps from the configuration; tests and hosts
+// embedding hlsgate build them themselves.
+//
+// Every request enters through one front door (`front`): it is parsed once (ParsedRequest), logged,
+// given the security headers, and then either served by the playlist handler on plain node:http
+// (the hot path, see playlists.ts) or passed on to the Express routes (pages, static files, health,
+// admin API). The listener `hlsgate serve` runs and the Express app for tests and hosts are the
+// same front door in front of the same routes.
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { createViewerTokenVerifier } from '../adapters/viewer-tokens.js';
 import { HttpError } from '../errors.js';
 import { createHttpLogger } from '../logger.js';
-import { adminRouter } from './admin.js';
-import { healthRouter } from './health.js';
-import { compileTrustProxy, sendError, setSecurityHeaders, type ErrorFormat } from './node-http.js';
-import { matchPlaylistRoute, playlistHandler } from './playlists.js';
-import { videosRouter } from './videos.js';
-import { jwtAuthorize, type Authorize } from './viewer.js';
-import { createViewerTokenVerifier } from '../adapters/viewer-tokens.js';
-import { PLAYER_SCRIPT_URL, VIDEO_JS_BASE } from '../views/pages.js';
+import { ADMIN_API_BASE, isJsonPath, isPlayerPath, isPlaylistRoute, PLAYER_SCRIPT_PATH, STATIC_BASE, VIDEO_JS_BASE } from '../routes.js';
 import { PLAYER_SCRIPT } from '../views/player-script.js';
-
-
+import { adminRouter } from './admin.js';
 import type { AppDeps } from './deps.js';
+import { healthRouter } from './health.js';
+import { playlistHandler } from './playlists.js';
+import { compileTrustProxy, ParsedRequest, type TrustProxy } from './request.js';
+import { sendError, setSecurityHeaders, type ErrorFormat } from './respond.js';
+import { videosRouter } from './videos.js';
+import { admitWith, jwtAdmit, type Admit } from './viewer.js';
+
 export type { AppDeps } from './deps.js';
+export type { ErrorFormat } from './respond.js';
 export type { Authorize, AuthorizeResult } from './viewer.js';
 
-/** The `authorize` in force: the one given, else the built-in JWT check, else none (anyone may watch). */
-function viewerAuthorizer(deps: AppDeps): Authorize | undefined {
-  if (deps.authorize) return deps.authorize;
+/** The admission in force: the host's `authorize`, else the built-in JWT check, else none (anyone may watch). */
+function viewerAdmission(deps: AppDeps): Admit | undefined {
+  if (deps.authorize) return admitWith(deps.authorize);
   const auth = deps.config.viewerAuth;
-  if (auth?.mode === 'jwt') return jwtAuthorize(createViewerTokenVerifier(auth), deps.clock);
-  if (auth?.warn !== false) {
+  if (auth.mode === 'jwt') return jwtAdmit(createViewerTokenVerifier(auth), deps.clock);
+  if (auth.warn !== false) {
     deps.logger.warn('VIEWER_AUTH=none: anyone who can reach /videos/<id> can watch every video; set VIEWER_AUTH=jwt (README: "Viewer authorization")');
   }
   return undefined;
 }
-
-export type { ErrorFormat } from './node-http.js';
 
 /** The directory of Video.js's prebuilt files (dist/) inside node_modules. */
 export function videoJsDistDir(): string {
@@ -45,7 +48,7 @@ export function videoJsDistDir(): string {
   return join(dirname(pkg), 'dist');
 }
 
-/** The repository's public/ directory (found from this module, in src/ or dist/src/), if any. */
+/** The repository's public/ directory (found from this module, in src/ or dist/), if any. */
 function publicDir(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
@@ -58,84 +61,80 @@ function publicDir(): string | undefined {
   return undefined;
 }
 
-function errorFormat(req: Request): ErrorFormat {
-  const path = req.path;
-  if (path === '/api' || path.startsWith('/api/') || path === '/healthz' || path === '/readyz') return 'json';
-  if (/\.m3u8$/i.test(path) || /^\/videos\/[^/]+\/media\//.test(path)) return 'text';
-  return req.accepts(['html', 'json']) === 'json' ? 'json' : 'html';
+/** Who reads an error body: a program (JSON interfaces), a player (playlists: text) or a person. */
+function errorFormat(request: ParsedRequest, accepts: () => string | false): ErrorFormat {
+  if (isJsonPath(request.path)) return 'json';
+  if (isPlayerPath(request.path)) return 'text';
+  return accepts() === 'json' ? 'json' : 'html';
 }
 
-/**
- * The service's request listener: playlist requests go straight to the plain handler (never
- * entering Express), everything else to the Express app. What `hlsgate serve` listens with.
- */
-export function createRequestListener(deps: AppDeps): RequestListener {
-  return build(deps).listener;
-}
+/** The methods the playlist routes answer (OPTIONS with their Allow list); others go on to Express's 404. */
+const PLAYLIST_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The Express app serving every route (playlists through the same plain handler); for tests and hosts embedding hlsgate. */
-export function createApp(deps: AppDeps): express.Express {
-  return build(deps).app;
-}
-
-/** Both entry points over one set of handlers (one rate limiter, one authorizer). */
-function build(deps: AppDeps): { app: express.Express; listener: RequestListener } {
-  // Addresses/subnets of the proxies whose X-Forwarded-For counts (validated by config.ts), or false.
-  const trust = compileTrustProxy(deps.config.trustProxy);
-  const authorize = viewerAuthorizer(deps);
-  const logRequest = createHttpLogger(deps.logger);
-  const servePlaylist = playlistHandler(deps, { authorize, trust });
-
+function baseExpressApp(trust: TrustProxy): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Playlists carry fresh signatures on every request: an ETag would only invite wrong 304s.
   app.set('etag', false);
   app.set('trust proxy', trust);
+  return app;
+}
 
-  app.use(logRequest);
-  app.use((_req, res, next) => {
+/** The service's request listener: the front door, then the Express routes. What `hlsgate serve` listens with. */
+export function createRequestListener(deps: AppDeps): RequestListener {
+  return build(deps).listener;
+}
+
+/** The same front door and routes as an Express app; for tests and hosts embedding hlsgate. */
+export function createApp(deps: AppDeps): express.Express {
+  return build(deps).app;
+}
+
+function build(deps: AppDeps): { app: express.Express; listener: RequestListener } {
+  // Addresses/subnets of the proxies whose X-Forwarded-For counts (validated by config.ts), or none.
+  const trust = compileTrustProxy(deps.config.trustProxy);
+  const admit = viewerAdmission(deps);
+  const logRequest = createHttpLogger(deps.logger);
+  const servePlaylist = playlistHandler(deps, admit);
+  // The front door's parse of each request, for the Express routes behind it.
+  const parsed = new WeakMap<IncomingMessage, ParsedRequest>();
+  const requestOf = (req: IncomingMessage): ParsedRequest => parsed.get(req) ?? new ParsedRequest(req, trust);
+
+  function front(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    const request = new ParsedRequest(req, trust);
+    logRequest(req, res, request.path);
     setSecurityHeaders(res);
-    next();
-  });
-  app.use((req, res, next) => {
-    const route = matchPlaylistRoute(req);
-    if (route) servePlaylist(req, res, route);
-    else next();
-  });
-
-  app.use(healthRouter(deps));
-
-  app.get(PLAYER_SCRIPT_URL, (_req, res) => {
-    res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }).send(PLAYER_SCRIPT);
-  });
-  app.use(`${VIDEO_JS_BASE}/`, express.static(videoJsDistDir(), { index: false, maxAge: '1h', redirect: false }));
-  const pub = publicDir();
-  if (pub) app.use('/static/', express.static(pub, { index: false, redirect: false }));
-
-  app.use(videosRouter(deps, { ...(authorize ? { authorize } : {}), trust }));
-
-  const adminToken = deps.config.adminToken;
-  if (adminToken) app.use('/api/videos', adminRouter(deps, adminToken));
-
-  app.use(() => {
-    throw new HttpError(404, 'there is nothing at this address');
-  });
-
-  // Errors of the Express routes become responses in the one place the playlist handler uses too.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    sendError(req, res, err, errorFormat(req), deps);
-  });
-
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const route = matchPlaylistRoute(req);
-    if (!route) {
-      app(req, res);
+    const route = request.route;
+    if (isPlaylistRoute(route) && PLAYLIST_METHODS.has(request.method)) {
+      servePlaylist(req, res, request, route).catch((err: unknown) => sendError(req, res, err, 'text', deps));
       return;
     }
-    // What the Express app's first two middlewares do for every other request.
-    logRequest(req, res, () => {});
-    setSecurityHeaders(res);
-    servePlaylist(req, res, route);
-  };
+    parsed.set(req, request);
+    next();
+  }
+
+  const routes = baseExpressApp(trust);
+  routes.use(healthRouter(deps));
+  routes.get(PLAYER_SCRIPT_PATH, (_req, res) => {
+    res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' }).send(PLAYER_SCRIPT);
+  });
+  routes.use(`${VIDEO_JS_BASE}/`, express.static(videoJsDistDir(), { index: false, maxAge: '1h', redirect: false }));
+  const pub = publicDir();
+  if (pub) routes.use(`${STATIC_BASE}/`, express.static(pub, { index: false, redirect: false }));
+  routes.use(videosRouter(deps, { admit, requestOf }));
+  const adminToken = deps.config.adminToken;
+  if (adminToken) routes.use(ADMIN_API_BASE, adminRouter(deps, adminToken));
+  routes.use(() => {
+    throw new HttpError(404, 'there is nothing at this address');
+  });
+  // Errors of the Express routes become responses in the one place the playlist handler uses too.
+  routes.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    sendError(req, res, err, errorFormat(requestOf(req), () => req.accepts(['html', 'json'])), deps);
+  });
+
+  const listener: RequestListener = (req, res) => front(req, res, () => routes(req, res));
+  const app = baseExpressApp(trust);
+  app.use((req, res, next) => front(req, res, () => next()));
+  app.use(routes);
   return { app, listener };
 }

@@ -1,8 +1,10 @@
-// Liveness (/healthz: the process answers) and readiness (/readyz: the catalog, the storage and the
-// signing key all work, plus any checks the embedding code adds).
+// Liveness (/healthz: the process answers) and readiness (/readyz: the catalog and the storage
+// answer, plus any checks the embedding code adds). The signing key is not a check: it is parsed
+// and validated at startup, and a parsed key cannot stop working.
 import express from 'express';
 import type { AppDeps } from './deps.js';
 import { requestLog } from '../logger.js';
+import { HEALTH_PATH, READY_PATH } from '../routes.js';
 import { SourceError } from '../adapters/s3-playlist-source.js';
 
 /** How long one readiness check may take before it counts as failed. */
@@ -38,20 +40,14 @@ export function healthRouter(deps: AppDeps, o: { timeoutMs?: number } = {}): exp
   const timeoutMs = o.timeoutMs ?? READY_CHECK_TIMEOUT_MS;
   const noStore = { 'Cache-Control': 'no-store' };
 
-  router.get('/healthz', (_req, res) => {
+  router.get(HEALTH_PATH, (_req, res) => {
     res.set(noStore).json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (req, res) => {
+  router.get(READY_PATH, async (req, res) => {
     const entries: [string, () => Promise<unknown> | unknown][] = [
       ['catalog', () => deps.catalog.ping()],
       ['storage', () => deps.source.ping()],
-      [
-        'signingKey',
-        () => {
-          if (!deps.signingKey?.privateKey) throw new Error('no signing key');
-        },
-      ],
     ];
     const ready = deps.ready;
     if (ready) entries.push(['extra', () => ready()]);

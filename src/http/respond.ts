@@ -1,66 +1,14 @@
-// Framework-free HTTP helpers on node:http's IncomingMessage and ServerResponse, shared by the
-// Express routes (pages, admin, health) and the plain playlist handler (playlists.ts), which serves
-// the hot routes without Express (issue 5: Express's routing costs more than the cached use case).
-// Where Express computes something from the request (req.ip, req.hostname, req.secure, res.cookie),
-// this does it the same way (same packages, same trust-proxy rules), so both paths agree.
+// Writing responses on node:http's ServerResponse, shared by the Express routes (pages, admin,
+// health) and the playlist handler, which serves the hot routes without Express. Where Express
+// would write something itself (res.cookie, res.clearCookie), this writes it the same way, so both
+// paths agree. The one place errors become responses is here too.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookie, { type CookieSerializeOptions } from 'cookie';
-import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import { fromFrameworkError, HttpError } from '../errors.js';
 import { requestLog } from '../logger.js';
 import { errorPage } from '../views/pages.js';
 import { contentSecurityPolicy } from '../views/html.js';
-import { unmapIPv4 } from './rate-limit.js';
-
-/** Whether the hop at `addr` (the i-th from the socket) is a trusted proxy (TRUST_PROXY, compiled). */
-export type TrustProxy = (addr: string, i: number) => boolean;
-
-/** TRUST_PROXY (comma-separated addresses/subnets/names, or false) compiled the way Express compiles 'trust proxy'. */
-export function compileTrustProxy(setting: string | false | undefined): TrustProxy {
-  return proxyaddr.compile(setting ? setting.split(',').map((v) => v.trim()) : []);
-}
-
-/** A request header's value (the first, if repeated). */
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** The request path without the query string (Express's `req.path` for the app's own routes). */
-export function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '';
-  const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
-}
-
-/** Express's `req.ip` (X-Forwarded-For only from trusted proxies), IPv4-mapped IPv6 as IPv4. */
-export function clientAddress(req: IncomingMessage, trust: TrustProxy): string | undefined {
-  // proxy-addr reads the socket's address; a destroyed socket has none.
-  if (req.socket.remoteAddress === undefined) return undefined;
-  const ip = proxyaddr(req, trust);
-  return ip ? unmapIPv4(ip) : undefined;
-}
-
-/** Express's `req.hostname`: X-Forwarded-Host from a trusted proxy, else Host, without the port. */
-export function requestHostname(req: IncomingMessage, trust: TrustProxy): string | undefined {
-  let host = header(req, 'x-forwarded-host');
-  if (!host || !trust(req.socket.remoteAddress ?? '', 0)) host = header(req, 'host');
-  else if (host.includes(',')) host = host.slice(0, host.indexOf(',')).trimEnd();
-  if (!host) return undefined;
-  const offset = host.startsWith('[') ? host.indexOf(']') + 1 : 0;
-  const colon = host.indexOf(':', offset);
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
-/** Express's `req.secure`: TLS, or X-Forwarded-Proto `https` from a trusted proxy. */
-export function requestIsSecure(req: IncomingMessage, trust: TrustProxy): boolean {
-  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  if (!trust(req.socket.remoteAddress ?? '', 0)) return proto === 'https';
-  const forwarded = header(req, 'x-forwarded-proto') || proto;
-  const comma = forwarded.indexOf(',');
-  return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim() === 'https';
-}
 
 /** Headers every response carries. */
 export function setSecurityHeaders(res: ServerResponse): void {
@@ -78,19 +26,19 @@ export interface CookieOptions {
   path: string;
   secure: boolean;
   httpOnly: boolean;
-  sameSite: 'lax' | 'none';
-  /** Milliseconds; becomes Max-Age (seconds) and Expires, as Express's res.cookie does. */
-  maxAgeMs?: number;
+  sameSite: 'lax' | 'none' | 'strict';
+  /** Lifetime: becomes Max-Age (seconds) and Expires (`nowMs + ms`, the injected clock), as Express's res.cookie does. */
+  maxAge?: { ms: number; nowMs: number };
   expires?: Date;
 }
 
 /** Appends a Set-Cookie header exactly as Express's res.cookie would (the value is sent unencoded). */
 export function appendCookie(res: ServerResponse, name: string, value: string, o: CookieOptions): void {
-  const { maxAgeMs, ...attrs } = o;
+  const { maxAge, ...attrs } = o;
   const opts: CookieSerializeOptions = { ...attrs, encode: (v: string) => v };
-  if (maxAgeMs !== undefined) {
-    opts.expires = new Date(Date.now() + maxAgeMs);
-    opts.maxAge = Math.floor(maxAgeMs / 1000);
+  if (maxAge !== undefined) {
+    opts.expires = new Date(maxAge.nowMs + maxAge.ms);
+    opts.maxAge = Math.floor(maxAge.ms / 1000);
   }
   const line = cookie.serialize(name, value, opts);
   const prev = res.getHeader('Set-Cookie');
@@ -98,7 +46,7 @@ export function appendCookie(res: ServerResponse, name: string, value: string, o
 }
 
 /** Removes a cookie (Express's res.clearCookie: empty value, Expires in 1970). */
-export function clearCookie(res: ServerResponse, name: string, o: Omit<CookieOptions, 'maxAgeMs' | 'expires'>): void {
+export function clearCookie(res: ServerResponse, name: string, o: Omit<CookieOptions, 'maxAge' | 'expires'>): void {
   appendCookie(res, name, '', { ...o, expires: new Date(1) });
 }
 
@@ -112,6 +60,13 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', bytes.byteLength);
   res.end(bytes);
+}
+
+/** Sends an HTML page with the pages' Content-Security-Policy (which lets the player reach the CDN). */
+export function sendHtml(res: ServerResponse, cdnBaseUrl: string, status: number, html: string): void {
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(cdnBaseUrl));
+  res.setHeader('Cache-Control', 'no-store');
+  sendBody(res, status, 'text/html; charset=utf-8', html);
 }
 
 /**
@@ -146,7 +101,6 @@ export function sendError(
   } else if (format === 'text') {
     sendBody(res, httpError.status, 'text/plain; charset=utf-8', `${httpError.status} ${httpError.message}\n`);
   } else {
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy(deps.config.cdnBaseUrl));
-    sendBody(res, httpError.status, 'text/html; charset=utf-8', errorPage(httpError.status, httpError.message));
+    sendHtml(res, deps.config.cdnBaseUrl, httpError.status, errorPage(httpError.status, httpError.message));
   }
 }

@@ -18,7 +18,9 @@ import { HttpError } from '../errors.js';
 import { addLogFields } from '../logger.js';
 import type { Video } from '../adapters/catalog.js';
 import { denial, MAX_TOKEN_LENGTH, VerifierUnavailableError, type DenialCode, type ViewerTokenVerifier } from '../adapters/viewer-tokens.js';
-import { appendCookie, clearCookie, header, pathOf, requestHostname, requestIsSecure, type TrustProxy } from './node-http.js';
+import { playerPath } from '../routes.js';
+import type { ParsedRequest } from './request.js';
+import { appendCookie, clearCookie } from './respond.js';
 
 export type AuthorizeResult =
   | { ok: true; viewer?: string }
@@ -51,22 +53,27 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** Where the built-in authorizer found the token. */
 export type TokenSource = 'header' | 'query' | 'cookie';
 
-/** What the built-in authorizer adds to its verdicts for the routes (not part of the public contract). */
-export const JWT_DETAILS = Symbol('hlsgate.jwt');
-export interface JwtDetails {
-  source?: TokenSource;
-  token?: string;
-  /** Token expiry, epoch seconds. */
-  expires?: number;
+/**
+ * A verdict as the routes use it: the `authorize` result and, from the built-in JWT check only,
+ * the token it accepted and where it was found (a token from the header or `?token=` on the page
+ * becomes the entitlement cookie). Hosts' authorizers are adapted with `admitWith`.
+ */
+export interface Admission {
+  result: AuthorizeResult;
+  token?: { source: TokenSource; value?: string; /** Token expiry, epoch seconds. */ expires?: number };
 }
-type WithDetails = AuthorizeResult & { [JWT_DETAILS]?: JwtDetails };
 
-/** `/videos/<id>` (the player page), where `?token=` is accepted. */
-const PAGE_PATH = /^\/videos\/[^/]+\/?$/;
+/** Decides admission for the page or a playlist (the built-in JWT check, or a host's `authorize`). */
+export type Admit = (req: IncomingMessage, request: ParsedRequest, video: Video) => Promise<Admission>;
+
+/** A host's `authorize` as an Admit (no token details: the host manages its own sessions). */
+export function admitWith(authorize: Authorize): Admit {
+  return async (req, _request, video) => ({ result: await authorize(req, video) });
+}
 
 /** A cookie value from the Cookie header (first occurrence), undefined if absent. */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  const cookies = header(req, 'cookie');
+export function readCookie(request: ParsedRequest, name: string): string | undefined {
+  const cookies = request.header('cookie');
   if (!cookies) return undefined;
   for (const part of cookies.split(';')) {
     const eq = part.indexOf('=');
@@ -80,41 +87,31 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
 }
 
 /** The token a request carries, and where from: header, then `?token=` (page only), then cookie. */
-export function findToken(req: IncomingMessage): { token: string; source: TokenSource } | undefined {
-  const bearer = bearerToken(header(req, 'authorization'));
+export function findToken(request: ParsedRequest): { token: string; source: TokenSource } | undefined {
+  const bearer = bearerToken(request.header('authorization'));
   if (bearer) return { token: bearer, source: 'header' };
-  if (PAGE_PATH.test(pathOf(req))) {
+  if (request.route?.name === 'player' && request.rawQuery !== '') {
     // Parsed as Express's default ("simple") query parser does: a repeated token is no token.
-    const url = req.url ?? '';
-    const q = url.includes('?') ? parseQuery(url.slice(url.indexOf('?') + 1)).token : undefined;
+    const q = parseQuery(request.rawQuery).token;
     if (typeof q === 'string' && q !== '') return { token: q, source: 'query' };
   }
-  const cookie = readCookie(req, VIEWER_COOKIE);
+  const cookie = readCookie(request, VIEWER_COOKIE);
   if (cookie) return { token: cookie, source: 'cookie' };
   return undefined;
 }
 
-/** The built-in `authorize` for VIEWER_AUTH=jwt. */
-export function jwtAuthorize(verifier: ViewerTokenVerifier, clock: () => number): Authorize {
-  return async (req, video) => {
-    const found = findToken(req);
-    if (!found) return withDetails(denial('missing_token'), {});
+/** The built-in admission for VIEWER_AUTH=jwt. */
+export function jwtAdmit(verifier: ViewerTokenVerifier, clock: () => number): Admit {
+  return async (_req, request, video) => {
+    const found = findToken(request);
+    if (!found) return { result: denial('missing_token') };
     const verdict = await verifier.verify(found.token, video.id, clock());
-    if (!verdict.ok) return withDetails({ ok: false, status: verdict.status, reason: verdict.reason, code: verdict.code }, { source: found.source });
-    return withDetails({ ok: true, ...(verdict.viewer === undefined ? {} : { viewer: verdict.viewer }) }, { source: found.source, token: found.token, expires: verdict.expires });
+    if (!verdict.ok) return { result: { ok: false, status: verdict.status, reason: verdict.reason, code: verdict.code }, token: { source: found.source } };
+    return {
+      result: { ok: true, ...(verdict.viewer === undefined ? {} : { viewer: verdict.viewer }) },
+      token: { source: found.source, value: found.token, expires: verdict.expires },
+    };
   };
-}
-
-function withDetails(result: AuthorizeResult | ReturnType<typeof denial>, details: JwtDetails): WithDetails {
-  const out: WithDetails = result.ok
-    ? { ...result }
-    : { ok: false, status: result.status, reason: result.reason, ...('code' in result && result.code ? { code: result.code } : {}) };
-  out[JWT_DETAILS] = details;
-  return out;
-}
-
-export function jwtDetails(result: AuthorizeResult): JwtDetails | undefined {
-  return (result as WithDetails)[JWT_DETAILS];
 }
 
 /** `localhost`, `127.x.x.x` or `::1`. */
@@ -124,39 +121,28 @@ export function isLoopbackHostname(hostname: string): boolean {
 }
 
 /** Cookies set by the app are Secure unless the page is plain http on loopback (development). */
-export function appCookieSecure(req: IncomingMessage, trust: TrustProxy): boolean {
-  return requestIsSecure(req, trust) || !isLoopbackHostname(requestHostname(req, trust) ?? '');
-}
-
-/** The entitlement cookie's path: the video's page and everything under it. */
-export function viewerCookiePath(videoId: string): string {
-  return `/videos/${encodeURIComponent(videoId)}`;
+export function appCookieSecure(request: ParsedRequest): boolean {
+  return request.secure || !isLoopbackHostname(request.hostname ?? '');
 }
 
 /** Sets the entitlement cookie carrying `token` until `expires` (epoch seconds). */
-export function setViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string, token: string, expires: number, nowMs: number): void {
+export function setViewerCookie(request: ParsedRequest, res: ServerResponse, videoId: string, token: string, expires: number, nowMs: number): void {
   if (token.length > MAX_TOKEN_LENGTH) return;
-  const maxAgeMs = Math.max(0, expires * 1000 - nowMs);
+  const ms = Math.max(0, expires * 1000 - nowMs);
   // A JWT is base64url and dots: nothing to encode (appendCookie sends values as they are).
-  appendCookie(res, VIEWER_COOKIE, token, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax', maxAgeMs });
+  appendCookie(res, VIEWER_COOKIE, token, { path: playerPath(videoId), httpOnly: true, secure: appCookieSecure(request), sameSite: 'lax', maxAge: { ms, nowMs } });
 }
 
 /** Removes the entitlement cookie (its token no longer works). */
-export function clearViewerCookie(req: IncomingMessage, res: ServerResponse, trust: TrustProxy, videoId: string): void {
-  clearCookie(res, VIEWER_COOKIE, { path: viewerCookiePath(videoId), httpOnly: true, secure: appCookieSecure(req, trust), sameSite: 'lax' });
+export function clearViewerCookie(request: ParsedRequest, res: ServerResponse, videoId: string): void {
+  clearCookie(res, VIEWER_COOKIE, { path: playerPath(videoId), httpOnly: true, secure: appCookieSecure(request), sameSite: 'lax' });
 }
 
 /** The request URL without its `token` query parameter (where the page redirects after reading it). */
-export function urlWithoutToken(req: IncomingMessage): string {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  if (q === -1) return path;
-  const kept = url
-    .slice(q + 1)
-    .split('&')
-    .filter((part) => part !== '' && queryName(part) !== 'token');
-  return kept.length ? `${path}?${kept.join('&')}` : path;
+export function urlWithoutToken(request: ParsedRequest): string {
+  if (request.rawQuery === '') return request.path;
+  const kept = request.rawQuery.split('&').filter((part) => part !== '' && queryName(part) !== 'token');
+  return kept.length ? `${request.path}?${kept.join('&')}` : request.path;
 }
 
 /** A query parameter's name decoded as the query parser decodes it (`%74oken` is `token` too). */
@@ -171,42 +157,41 @@ function queryName(part: string): string {
 
 export interface AdmitOptions {
   /** Who may watch; absent = anyone. */
-  authorize: Authorize | undefined;
-  trust: TrustProxy;
+  admit: Admit | undefined;
   clock: () => number;
   /** The player page (a token from the header or `?token=` becomes the entitlement cookie) or a playlist. */
   page: boolean;
 }
 
 /**
- * Runs `authorize` for the page or a playlist; throws the 401/403 (clearing an entitlement cookie
+ * Runs the admission for the page or a playlist; throws the 401/403 (clearing an entitlement cookie
  * that no longer works). On the page, a token from the header or `?token=` becomes the entitlement
  * cookie; for `?token=` it answers 'redirect': the page then redirects to the same URL without it.
  */
-export async function admitViewer(req: IncomingMessage, res: ServerResponse, video: Video, o: AdmitOptions): Promise<'ok' | 'redirect'> {
-  if (!o.authorize) return 'ok';
-  let result;
+export async function admitViewer(req: IncomingMessage, res: ServerResponse, request: ParsedRequest, video: Video, o: AdmitOptions): Promise<'ok' | 'redirect'> {
+  if (!o.admit) return 'ok';
+  let admission: Admission;
   try {
-    result = await o.authorize(req, video);
+    admission = await o.admit(req, request, video);
   } catch (err) {
     if (err instanceof VerifierUnavailableError) {
       throw new HttpError(503, 'viewer tokens cannot be checked right now (the key set is unreachable); try again shortly', { cause: err });
     }
     throw err;
   }
-  const details = jwtDetails(result);
+  const { result, token } = admission;
   if (!result.ok) {
-    if (details?.source === 'cookie') clearViewerCookie(req, res, o.trust, video.id);
+    if (token?.source === 'cookie') clearViewerCookie(request, res, video.id);
     throw new HttpError(result.status, result.reason, {
       code: result.code ?? (result.status === 401 ? 'unauthorized' : 'forbidden'),
       ...(result.status === 401 ? { headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' } } : {}),
     });
   }
   if (result.viewer !== undefined) addLogFields(req, { viewer: result.viewer });
-  if (o.page && details?.token !== undefined && details.expires !== undefined && details.source !== 'cookie') {
-    setViewerCookie(req, res, o.trust, video.id, details.token, details.expires, o.clock());
+  if (o.page && token?.value !== undefined && token.expires !== undefined && token.source !== 'cookie') {
+    setViewerCookie(request, res, video.id, token.value, token.expires, o.clock());
     // Keep the token out of the address bar, history and bookmarks.
-    if (details.source === 'query') return 'redirect';
+    if (token.source === 'query') return 'redirect';
   }
   return 'ok';
 }

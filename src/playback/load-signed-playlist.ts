@@ -13,6 +13,8 @@
 //   expiry, key pair and viewer address);
 // - when the response is the same for every viewer (no IP binding), the rendered body and its
 //   gzip/brotli forms are cached per (compiled version, video, mode, expiry).
+// - in `cookies` mode the result also carries the CloudFront cookies to set (one custom policy
+//   for the video's root, signed once per window and address), built here from the same expiry.
 // Authorization is the routes' job and runs before this, on every request.
 import { keyToCdnUrl } from '../core/cdn-url.js';
 import type { Video } from '../adapters/catalog.js';
@@ -20,15 +22,19 @@ import { compilePlaylist, PlaylistError, renderPlaylist, type CompiledPlaylist }
 import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/media-signer.js';
 import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
-import type { PlaybackCache } from './playback-cache.js';
+import { cdnCookies, type CookieSpec } from './cdn-cookies.js';
+import { cacheKey, type PlaybackCache } from './playback-cache.js';
 import { SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
+import { nestedPlaylistPath } from '../routes.js';
 
 export { decodeNestedPath, rootUrlOf };
 
 export interface PlaybackDeps {
   source: PlaylistSource;
   signingKey: SigningKey;
+  /** Current time, epoch milliseconds. */
+  clock: () => number;
   config: {
     /** Normalized CDN base URL (no trailing slash), mapping to the bucket root. */
     cdnBaseUrl: string;
@@ -41,6 +47,8 @@ export interface PlaybackDeps {
       windowSeconds?: number;
     };
     s3: { maxPlaylistBytes: number };
+    /** `cookies` mode: the cookies' Domain (CDN_COOKIE_DOMAIN); absent = the app's host only. */
+    cdnCookieDomain?: string;
   };
   /** Compiled playlists, signatures and shared responses; absent: everything is done per request. */
   playbackCache?: PlaybackCache;
@@ -54,12 +62,8 @@ export interface LoadSignedPlaylistOptions {
    */
   relPath?: string;
   deps: PlaybackDeps;
-  /** Current time, epoch milliseconds. */
-  now: number;
   /** Viewer address; when given, signatures only work from it (custom policy with an IP condition). */
   clientIp?: string;
-  /** Aborts the S3 read (e.g. the viewer went away). */
-  signal?: AbortSignal;
   /** The request's query, for `EXT-X-DEFINE:QUERYPARAM` variables. */
   query?: URLSearchParams;
 }
@@ -81,6 +85,8 @@ export interface SignedPlaylist {
   etag?: string;
   /** True when the response came from the shared cache (the same bytes every viewer of the window gets). */
   shared?: boolean;
+  /** `cookies` mode: the CloudFront cookies the response sets (the body then holds plain CDN URLs). */
+  cookies?: CookieSpec[];
 }
 
 /**
@@ -104,11 +110,6 @@ export function roundUpToWindow(epochSeconds: number, windowSeconds: number | un
   if (windowSeconds === undefined || !(windowSeconds > 1)) return epochSeconds;
   const w = Math.floor(windowSeconds);
   return Math.ceil(epochSeconds / w) * w;
-}
-
-/** The route a nested playlist is served on (absolute path on hlsgate itself). */
-export function nestedPlaylistRoute(videoId: string, path: string): string {
-  return `/videos/${encodeURIComponent(videoId)}/media/${path}`;
 }
 
 const SOURCE_FAILURE_MESSAGES: Record<SourceError['code'], string> = {
@@ -158,10 +159,10 @@ function usesImport(body: Uint8Array): boolean {
   return v;
 }
 
-async function load(deps: PlaybackDeps, key: string, signal: AbortSignal | undefined): Promise<PlaylistObject> {
+async function load(deps: PlaybackDeps, key: string): Promise<PlaylistObject> {
   let object;
   try {
-    object = await deps.source.get(key, signal ? { signal } : {});
+    object = await deps.source.get(key);
   } catch (err) {
     if (err instanceof SourceError) throw sourceFailure(err);
     throw err;
@@ -173,7 +174,7 @@ async function load(deps: PlaybackDeps, key: string, signal: AbortSignal | undef
 interface Compiled {
   compiled: CompiledPlaylist;
   /** Set when the compiled form is cached (and so may key shared renders); absent when it depends on the request. */
-  cacheKey?: string;
+  compiledKey?: string;
 }
 
 function compile(
@@ -186,12 +187,12 @@ function compile(
 ): Compiled {
   const { cdnBaseUrl } = deps.config;
   const cache = deps.playbackCache;
-  let cacheKey: string | undefined;
+  let compiledKey: string | undefined;
   if (cache && (imported === undefined || imported.cacheable)) {
     const version = object.etag ?? cache.versionOf(object.body);
-    cacheKey = `${rootUrl}\n${key}\n${version}${imported ? `\n${JSON.stringify(imported.variables)}` : ''}`;
-    const hit = cache.getCompiled(cacheKey);
-    if (hit) return { compiled: hit, cacheKey };
+    compiledKey = cacheKey(rootUrl, key, version, ...(imported ? [JSON.stringify(imported.variables)] : []));
+    const hit = cache.getCompiled(compiledKey);
+    if (hit) return { compiled: hit, compiledKey };
   }
   let compiled: CompiledPlaylist;
   try {
@@ -209,9 +210,9 @@ function compile(
   }
   // A form built from the request's query is that request's alone: caching it would let any
   // viewer fill the cache with variants.
-  if (cache && cacheKey !== undefined && compiled.dependsOn.queryParams.length === 0) {
-    cache.setCompiled(cacheKey, compiled);
-    return { compiled, cacheKey };
+  if (cache && compiledKey !== undefined && compiled.dependsOn.queryParams.length === 0) {
+    cache.setCompiled(compiledKey, compiled);
+    return { compiled, compiledKey };
   }
   return { compiled };
 }
@@ -236,7 +237,7 @@ function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: s
   if (!cache) return createMediaSigner(options);
   const { keyPairId, hash } = deps.signingKey;
   // The address is part of every key: an IP-bound signature is never handed to another address.
-  const prefix = `${mode}\n${keyPairId}\n${hash}\n${expires}\n${ip ?? ''}\n`;
+  const prefix = `${cacheKey(mode, keyPairId, hash, expires, ip ?? '')}\n`;
   if (mode === 'wildcard') return cache.signer(prefix + rootUrl, () => createMediaSigner(options));
   let signer: ((url: string) => string) | undefined;
   return (url) => {
@@ -269,41 +270,59 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
   }
 
   const rootUrl = rootUrlOf(cdnBaseUrl, video.rootPrefix);
-  const object = await load(deps, key, o.signal);
+  const object = await load(deps, key);
   // A media playlist may import variables from the multivariant playlist (EXT-X-DEFINE:IMPORT);
   // the viewer's player already has them, we have to read that playlist again to know them.
   let imported: { variables: Record<string, string>; cacheable: boolean } | undefined;
   if (o.relPath !== undefined && usesImport(object.body)) {
-    const top = compile(await load(deps, video.playlistKey, o.signal), video.playlistKey, rootUrl, deps, o.query);
-    imported = { variables: top.compiled.variables, cacheable: top.cacheKey !== undefined };
+    const top = compile(await load(deps, video.playlistKey), video.playlistKey, rootUrl, deps, o.query);
+    imported = { variables: top.compiled.variables, cacheable: top.compiledKey !== undefined };
   }
-  const { compiled, cacheKey } = compile(object, key, rootUrl, deps, o.query, imported);
+  const { compiled, compiledKey } = compile(object, key, rootUrl, deps, o.query, imported);
 
-  const expires = signatureExpiry(compiled, o.now, signing);
+  const now = deps.clock();
+  const expires = signatureExpiry(compiled, now, signing);
+  const cookies = signing.mode === 'cookies' ? { cookies: cookiesFor(deps, rootUrl, expires, now, o.clientIp) } : {};
   const etag = object.etag === undefined ? {} : { etag: object.etag };
   // The same bytes for every viewer of the window unless signatures are bound to the address
   // (in cookies mode the body holds no signature at all, so the address does not matter).
-  const shareable = cacheKey !== undefined && (o.clientIp === undefined || signing.mode === 'cookies');
+  const shareable = compiledKey !== undefined && (o.clientIp === undefined || signing.mode === 'cookies');
   const renderKey = shareable
-    ? `${cacheKey}\n${video.id}\n${signing.mode}\n${deps.signingKey.keyPairId}\n${signing.mode === 'cookies' ? '' : expires}`
+    ? cacheKey(compiledKey, video.id, signing.mode, deps.signingKey.keyPairId, signing.mode === 'cookies' ? '' : expires)
     : undefined;
   const cache = deps.playbackCache;
   if (cache && renderKey !== undefined) {
     const hit = cache.getRendered(renderKey);
-    if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true };
+    if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true, ...cookies };
   }
 
   const text = withSignerErrors(() =>
     renderPlaylist(compiled, {
       signMedia: mediaSigner(deps, rootUrl, expires, signing.mode === 'cookies' ? undefined : o.clientIp),
-      routePlaylist: (path) => nestedPlaylistRoute(video.id, path),
+      routePlaylist: (path) => nestedPlaylistPath(video.id, path),
     }),
   );
   if (cache && renderKey !== undefined) {
     const entry = cache.setRendered(renderKey, text);
-    return { body: entry.body, bytes: entry.bytes, kind: compiled.kind, expires, ...etag, ...compressed(entry), shared: true };
+    return { body: entry.body, bytes: entry.bytes, kind: compiled.kind, expires, ...etag, ...compressed(entry), shared: true, ...cookies };
   }
-  return { body: text, bytes: Buffer.from(text, 'utf8'), kind: compiled.kind, expires, ...etag };
+  return { body: text, bytes: Buffer.from(text, 'utf8'), kind: compiled.kind, expires, ...etag, ...cookies };
+}
+
+/** The CloudFront cookies for `cookies` mode, their signature shared per window and address through the cache. */
+function cookiesFor(deps: PlaybackDeps, rootUrl: string, expires: number, nowMs: number, clientIp: string | undefined): CookieSpec[] {
+  const cache = deps.playbackCache;
+  return withSignerErrors(() =>
+    cdnCookies({
+      key: deps.signingKey,
+      rootUrl,
+      expires,
+      nowMs,
+      ...(deps.config.cdnCookieDomain ? { domain: deps.config.cdnCookieDomain } : {}),
+      ...(clientIp === undefined ? {} : { clientIp }),
+      ...(cache ? { memo: (k: string, make: () => string) => cache.signature(k, make) } : {}),
+    }),
+  );
 }
 
 function compressed(r: { gzip?: Buffer; br?: Buffer }): { gzip?: Buffer; br?: Buffer } {

@@ -18,6 +18,14 @@ import { brotliCompress as brotliCb, constants as zc, gzip as gzipCb } from 'nod
 import { LRUCache } from 'lru-cache';
 import type { CompiledPlaylist } from '../core/hls/manifest.js';
 
+/**
+ * The one way cache keys are built: parts joined by LF, which no part can hold (URLs are
+ * serialized, ids and keys validated), so distinct tuples never share a key.
+ */
+export function cacheKey(...parts: readonly (string | number)[]): string {
+  return parts.join('\n');
+}
+
 const gzip = promisify(gzipCb);
 const brotliCompress = promisify(brotliCb);
 

@@ -1,18 +1,7 @@
 // The HTML pages: video list, player, and error. Every interpolated value goes through escapeHtml.
 import type { Video } from '../adapters/catalog.js';
+import { PLAYER_SCRIPT_PATH, playerPath, playlistPath, VIDEO_JS_BASE, videoListPath } from '../routes.js';
 import { escapeHtml, layout } from './html.js';
-
-/** Where the player and the pages find Video.js (served from the npm package, not a CDN). */
-export const VIDEO_JS_BASE = '/static/video-js';
-export const PLAYER_SCRIPT_URL = '/static/player.js';
-
-export function videoPageUrl(id: string): string {
-  return `/videos/${encodeURIComponent(id)}`;
-}
-
-export function playlistUrl(id: string): string {
-  return `${videoPageUrl(id)}/playlist.m3u8`;
-}
 
 function displayTitle(video: Pick<Video, 'id' | 'title'>): string {
   return video.title && video.title.trim() !== '' ? video.title : video.id;
@@ -30,7 +19,7 @@ export function listPage(videos: readonly Pick<Video, 'id' | 'title'>[] | undefi
   const items = videos
     .map(
       (v) =>
-        `<li><a href="${escapeHtml(videoPageUrl(v.id))}">${escapeHtml(displayTitle(v))}<span class="id">${escapeHtml(v.id)}</span></a></li>`,
+        `<li><a href="${escapeHtml(playerPath(v.id))}">${escapeHtml(displayTitle(v))}<span class="id">${escapeHtml(v.id)}</span></a></li>`,
     )
     .join('\n');
   const body =
@@ -51,8 +40,8 @@ export interface PlayerPageOptions {
 
 export function playerPage(video: Pick<Video, 'id' | 'title'>, o: PlayerPageOptions = {}): string {
   const title = displayTitle(video);
-  const src = playlistUrl(video.id);
-  const body = `<p><a href="/videos">&larr; All videos</a></p>
+  const src = playlistPath(video.id);
+  const body = `<p><a href="${escapeHtml(videoListPath())}">&larr; All videos</a></p>
 <h1>${escapeHtml(title)}</h1>
 <div id="player-notice" class="notice" role="alert" hidden></div>
 <div class="player">
@@ -65,7 +54,7 @@ export function playerPage(video: Pick<Video, 'id' | 'title'>, o: PlayerPageOpti
     title,
     body,
     stylesheets: [`${VIDEO_JS_BASE}/video-js.min.css`],
-    scripts: [`${VIDEO_JS_BASE}/video.min.js`, PLAYER_SCRIPT_URL],
+    scripts: [`${VIDEO_JS_BASE}/video.min.js`, PLAYER_SCRIPT_PATH],
   });
 }
 
@@ -85,6 +74,6 @@ export function errorPage(status: number, message: string): string {
   const body = `<h1>${escapeHtml(heading)}</h1>
 <p>${escapeHtml(message)}</p>
 <p class="muted">HTTP ${escapeHtml(status)}</p>
-<p><a href="/videos">All videos</a></p>`;
+<p><a href="${escapeHtml(videoListPath())}">All videos</a></p>`;
   return layout({ title: heading, body });
 }

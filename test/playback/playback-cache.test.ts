@@ -18,6 +18,7 @@ import { createCachingPlaylistSource } from '../../src/adapters/playlist-cache.j
 import { SourceError, type PlaylistSource } from '../../src/adapters/s3-playlist-source.js';
 import { createPlaybackCache, encodedBody, negotiateEncoding } from '../../src/playback/playback-cache.js';
 import { loadSigningKey, type SigningKey } from '../../src/core/cloudfront/signer.js';
+import { verifiedCookiePolicy } from '../helpers/cloudfront.js';
 import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../helpers/keys.js';
 
 const CDN = 'https://cdn.example';
@@ -69,6 +70,8 @@ interface Setup {
   key: SigningKey;
   pair: TestKeyPair;
   clock: { now: number };
+  /** The use case's time when a test moves it alone (the origin cache keeps `clock`). */
+  useCaseNow: { value: number | undefined };
 }
 
 function setup(mode: 'wildcard' | 'url' | 'cookies', o: { pair?: TestKeyPair; segments?: number; cache?: boolean } = {}): Setup {
@@ -79,24 +82,30 @@ function setup(mode: 'wildcard' | 'url' | 'cookies', o: { pair?: TestKeyPair; se
   store.put('videos/v1/720p/index.m3u8', media(o.segments ?? 20));
   store.put('videos/v1/360p/index.m3u8', media(o.segments ?? 20));
   const clock = { now: T1 };
+  const useCaseNow: { value: number | undefined } = { value: undefined };
   const deps: PlaybackDeps = {
     source: createCachingPlaylistSource(store.source, { maxBytes: 1 << 24, vodRevalidateMs: 30_000, clock: () => clock.now }),
     signingKey: key,
+    clock: () => useCaseNow.value ?? clock.now,
     config: { cdnBaseUrl: CDN, signing: { mode, ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW }, s3: { maxPlaylistBytes: 1 << 22 } },
     ...(o.cache === false ? {} : { playbackCache: createPlaybackCache({ maxBytes: 16 << 20 }) }),
   };
-  return { deps, store, key, pair, clock };
+  return { deps, store, key, pair, clock, useCaseNow };
 }
 
-function load(s: Setup, o: { relPath?: string; clientIp?: string; now?: number; query?: URLSearchParams } = {}) {
-  return loadSignedPlaylist({
-    video: VIDEO,
-    deps: s.deps,
-    now: o.now ?? s.clock.now,
-    ...(o.relPath === undefined ? { relPath: '720p/index.m3u8' } : o.relPath === '' ? {} : { relPath: o.relPath }),
-    ...(o.clientIp === undefined ? {} : { clientIp: o.clientIp }),
-    ...(o.query === undefined ? {} : { query: o.query }),
-  });
+async function load(s: Setup, o: { relPath?: string; clientIp?: string; now?: number; query?: URLSearchParams } = {}) {
+  s.useCaseNow.value = o.now;
+  try {
+    return await loadSignedPlaylist({
+      video: VIDEO,
+      deps: s.deps,
+      ...(o.relPath === undefined ? { relPath: '720p/index.m3u8' } : o.relPath === '' ? {} : { relPath: o.relPath }),
+      ...(o.clientIp === undefined ? {} : { clientIp: o.clientIp }),
+      ...(o.query === undefined ? {} : { query: o.query }),
+    });
+  } finally {
+    s.useCaseNow.value = undefined;
+  }
 }
 
 function segmentUrls(body: string): string[] {
@@ -308,7 +317,20 @@ describe('cookies mode', () => {
     expect(a.shared).toBe(true);
     expect(a.expires).toBe(T0 / 1000 + TTL + WINDOW);
     expect(b.expires).toBe(T0 / 1000 + TTL + WINDOW * 2);
-    expect(stats(s).signatureMisses).toBe(0);
+    // The use case builds the cookies: one custom policy for the root, bound to the viewer's
+    // address, expiring with the playlist, verified here with the public key.
+    for (const [r, ip] of [[a, '203.0.113.7'], [b, '198.51.100.9']] as const) {
+      const values = Object.fromEntries((r.cookies ?? []).map((c) => [c.name, c.value]));
+      const policy = verifiedCookiePolicy(values, s.pair.publicKey);
+      expect(policy.statement.Resource).toBe('https://cdn.example/videos/v1/*');
+      expect(policy.statement.Condition.IpAddress?.['AWS:SourceIp']).toBe(`${ip}/32`);
+      expect(policy.dateLessThan).toBe(r.expires);
+      for (const c of r.cookies ?? []) expect(c).toMatchObject({ path: '/videos/v1/', secure: true, httpOnly: true, sameSite: 'none' });
+    }
+    // One cookie signature per address and window; the body itself needs none.
+    expect(stats(s).signatureMisses).toBe(2);
+    await load(s, { clientIp: '203.0.113.7' });
+    expect(stats(s).signatureMisses).toBe(2);
     const top = await load(s, { relPath: '' });
     expect(top.body).toContain('/videos/v1/media/720p/index.m3u8');
   });
@@ -317,7 +339,7 @@ describe('cookies mode', () => {
     const s = setup('cookies');
     s.store.put('videos/a*/index.m3u8', media(2));
     const video = { id: 'star', playlistKey: 'videos/a*/index.m3u8', rootPrefix: 'videos/a*/' };
-    await expect(loadSignedPlaylist({ video, deps: s.deps, now: s.clock.now })).rejects.toMatchObject({ status: 500 });
+    await expect(loadSignedPlaylist({ video, deps: s.deps })).rejects.toMatchObject({ status: 500 });
   });
 });
 
