@@ -1,6 +1,6 @@
 // Viewer authorization: which viewer may watch which video, decided by a token the host application
 // mints (a JWT verified with `jose`). No Express here: the routes read the token from the request
-// and turn a verdict into a response (src/routes/viewer.ts).
+// and turn a verdict into a response (src/http/viewer.ts).
 //
 // What a token must be:
 // - signed with the configured key, and only with the algorithm that key is for: HS256 for a shared

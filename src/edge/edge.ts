@@ -1,5 +1,5 @@
 // The local CloudFront-compatible edge: verifies signed URLs and signed cookies exactly as
-// src/services/cf-verify.ts decides (the same function `hlsgate verify` uses), answers refusals
+// cf-verify.ts decides (the same function `hlsgate verify` uses), answers refusals
 // the way CloudFront does (403 + XML), and streams accepted requests from an S3-compatible store.
 // Development and tests only; never in the production path.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

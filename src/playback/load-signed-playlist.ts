@@ -3,7 +3,7 @@
 // Story: resolve the object key → load it from S3 → compile → pick the expiry → sign and render.
 // No Express here; failures are HttpErrors whose messages are safe to show to a viewer.
 //
-// Fast path (issue 5), when `deps.playbackCache` is given (the service always gives one):
+// Fast path, when `deps.playbackCache` is given (the service always gives one):
 // - the source is expected to cache (playlist-cache.ts) and hands back the same bytes per version;
 // - a playlist is compiled once per (root URL, key, ETag[, imported variables]); playlists whose
 //   compiled form depends on the request's query (EXT-X-DEFINE:QUERYPARAM) are never cached;

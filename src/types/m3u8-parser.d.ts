@@ -1,4 +1,4 @@
-// m3u8-parser ships no types; this declares the part hlsgate uses (src/services/presentation.ts).
+// m3u8-parser ships no types; this declares the part hlsgate uses (test/helpers/presentation.ts).
 // The manifest object is loosely shaped (fields appear as tags are met), so it stays a record:
 // we only ever walk it generically.
 declare module 'm3u8-parser' {

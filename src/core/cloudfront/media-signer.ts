@@ -1,4 +1,4 @@
-// The two signing modes (DESIGN.md, SIGNING_MODE) as `signMedia` callbacks for renderPlaylist().
+// The two signing modes of signed URLs (SIGNING_MODE url and wildcard) as `signMedia` callbacks for renderPlaylist().
 //
 // - `url`: one signature per URI: a canned policy (custom when an IP or not-before is set), the way
 //   AWS documents it. Costs one private-key operation per distinct URL of the playlist.
