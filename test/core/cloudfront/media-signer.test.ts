@@ -1,17 +1,18 @@
 // The two signing modes. Signatures are verified with the public key against a policy the test
 // rebuilds; "signed once" is observed through ECDSA, whose signatures differ on every signing.
-import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createMediaSigner, prefixResource } from '../../../src/core/cloudfront/media-signer.js';
 import { loadSigningKey, SignerError, type SigningKey } from '../../../src/core/cloudfront/signer.js';
+import { cannedPolicy, fromCfBase64, signedUrlPolicy, verifyCfSignature, type PolicyStatement } from '../../helpers/cloudfront.js';
+import { testKeyPair, type TestKeyType } from '../../helpers/keys.js';
 
 const ROOT = 'https://cdn.example/videos/v1/';
 const EXPIRES = 1_900_000_000;
 
-function makeKey(type: 'rsa' | 'ec', hash: 'SHA1' | 'SHA256'): { key: SigningKey; publicKey: KeyObject } {
-  const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { key: loadSigningKey({ keyPairId: `K${type.toUpperCase()}${hash}`, privateKeyPem: pem, hash }), publicKey: pair.publicKey };
+function makeKey(type: TestKeyType, hash: 'SHA1' | 'SHA256'): { key: SigningKey; publicKey: KeyObject } {
+  const pair = testKeyPair(type);
+  return { key: loadSigningKey({ keyPairId: `K${type.toUpperCase()}${hash}`, privateKeyPem: pair.privateKeyPem, hash }), publicKey: pair.publicKey };
 }
 
 const rsa = makeKey('rsa', 'SHA1');
@@ -21,16 +22,15 @@ function params(signed: string): URLSearchParams {
   return new URL(signed).searchParams;
 }
 
-function fromCfBase64(s: string): Buffer {
-  return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
-}
-
-function policyOf(signed: string): { Statement: [{ Resource?: string; Condition: Record<string, Record<string, string | number>> }] } {
-  return JSON.parse(fromCfBase64(params(signed).get('Policy') ?? '').toString('utf8')) as ReturnType<typeof policyOf>;
+/** The custom policy's one statement, decoded from the signed URL's Policy. */
+function statementOf(signed: string): PolicyStatement {
+  const p = signedUrlPolicy(signed);
+  expect(p.kind).toBe('custom');
+  return p.statement;
 }
 
 function verifies(policyJson: string, signature: string, k: { key: SigningKey; publicKey: KeyObject }): boolean {
-  return cryptoVerify(k.key.hash === 'SHA256' ? 'sha256' : 'sha1', Buffer.from(policyJson), k.publicKey, fromCfBase64(signature));
+  return verifyCfSignature(k.publicKey, k.key.hash, policyJson, signature);
 }
 
 const URLS = [`${ROOT}720p/seg0.ts`, `${ROOT}720p/seg1.ts`, `${ROOT}720p/seg%202.ts?v=1`, `${ROOT}keys/k.key`, `${ROOT}a/b/c/%C3%A9.m4s`];
@@ -59,7 +59,7 @@ describe('wildcard mode', () => {
 
   it('puts not-before and the IP restriction in the one policy', () => {
     const sign = createMediaSigner({ mode: 'wildcard', key: rsa.key, rootUrl: ROOT, expires: EXPIRES, notBefore: EXPIRES - 3600, ip: '203.0.113.7' });
-    expect(policyOf(sign(`${ROOT}a.ts`)).Statement[0].Condition).toEqual({
+    expect(statementOf(sign(`${ROOT}a.ts`)).Condition).toEqual({
       DateLessThan: { 'AWS:EpochTime': EXPIRES },
       DateGreaterThan: { 'AWS:EpochTime': EXPIRES - 3600 },
       IpAddress: { 'AWS:SourceIp': '203.0.113.7/32' },
@@ -93,7 +93,7 @@ describe('url mode', () => {
       expect(p.get('Expires')).toBe(String(EXPIRES));
       expect(p.get('Policy')).toBeNull();
       expect(signed.startsWith(`${url}${url.includes('?') ? '&' : '?'}Expires=`)).toBe(true);
-      const json = `{"Statement":[{"Resource":"${url}","Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}}]}`;
+      const json = cannedPolicy(url, EXPIRES);
       expect(verifies(json, p.get('Signature') ?? '', k)).toBe(true);
       signatures.add(p.get('Signature') ?? '');
     }
@@ -103,7 +103,7 @@ describe('url mode', () => {
   it('uses a custom policy per URL with an IP restriction', () => {
     const sign = createMediaSigner({ mode: 'url', key: rsa.key, rootUrl: ROOT, expires: EXPIRES, ip: '2001:db8::/32' });
     const signed = sign(`${ROOT}a.ts`);
-    expect(policyOf(signed).Statement[0]).toEqual({
+    expect(statementOf(signed)).toEqual({
       Resource: `${ROOT}a.ts`,
       Condition: { DateLessThan: { 'AWS:EpochTime': EXPIRES }, IpAddress: { 'AWS:SourceIp': '2001:db8::/32' } },
     });
