@@ -1,7 +1,7 @@
 // Table-driven over test/corpus: every playlist x signing mode x key. The checks use their own
 // line scanner and their own policy reconstruction (not manifest.ts / signer.ts), verify every
 // signature with the PUBLIC key, and compare the presentation with m3u8-parser.
-import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser } from 'm3u8-parser';
@@ -18,6 +18,8 @@ import {
 import { createMediaSigner, type SigningMode } from '../../../src/core/cloudfront/media-signer.js';
 import { samePresentation } from '../../helpers/presentation.js';
 import { loadSigningKey, type SigningKey } from '../../../src/core/cloudfront/signer.js';
+import { policyVerifies, resourceMatches, signedUrlPolicy } from '../../helpers/cloudfront.js';
+import { testKeyPair, type TestKeyType } from '../../helpers/keys.js';
 
 const CORPUS = fileURLToPath(new URL('../../corpus/', import.meta.url));
 const ROOT = 'https://cdn.example/videos/v1/';
@@ -35,10 +37,9 @@ interface TestKey {
   publicKey: KeyObject;
 }
 
-function makeKey(type: 'rsa' | 'ec', keyPairId: string, hash: 'SHA1' | 'SHA256'): TestKey {
-  const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { name: `${type.toUpperCase()} ${hash}`, key: loadSigningKey({ keyPairId, privateKeyPem: pem, hash }), publicKey: pair.publicKey };
+function makeKey(type: TestKeyType, keyPairId: string, hash: 'SHA1' | 'SHA256'): TestKey {
+  const pair = testKeyPair(type);
+  return { name: `${type.toUpperCase()} ${hash}`, key: loadSigningKey({ keyPairId, privateKeyPem: pair.privateKeyPem, hash }), publicKey: pair.publicKey };
 }
 
 const KEYS: TestKey[] = [makeKey('rsa', 'KRSATEST1', 'SHA1'), makeKey('ec', 'KECTEST256', 'SHA256')];
@@ -245,18 +246,8 @@ function expectedHref(uri: string, vars: Map<string, string>, base: string): str
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signature checks: rebuild the policy as CloudFront would, verify with the public key.
-
-const SIGNING_PARAMS = ['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'];
-
-function fromCfBase64(s: string): Buffer {
-  return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64');
-}
-
-function wildcardMatches(pattern: string, url: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-  return re.test(url);
-}
+// Signature checks: rebuild the policy as CloudFront would, verify with the public key
+// (test/helpers/cloudfront.ts, written independently of the signer).
 
 interface Checked {
   /** The URL without its signing parameters (the resource CloudFront checks). */
@@ -267,39 +258,21 @@ interface Checked {
 
 /** Verifies one signed URL like CloudFront would; returns the URL minus signing parameters. */
 function checkSignedUrl(signed: string, k: TestKey, mode: SigningMode): Checked {
-  const q = signed.indexOf('?');
-  expect(q, `no query in ${signed}`).toBeGreaterThan(0);
-  const base = signed.slice(0, q);
-  const params = signed.slice(q + 1).split('&');
-  const get = (n: string): string | undefined => params.find((p) => p.startsWith(`${n}=`))?.slice(n.length + 1);
-  const others = params.filter((p) => !SIGNING_PARAMS.includes(p.split('=')[0] ?? ''));
-  const bare = others.length > 0 ? `${base}?${others.join('&')}` : base;
-  const signature = get('Signature');
-  expect(signature, `no Signature in ${signed}`).toBeDefined();
-  expect(get('Key-Pair-Id')).toBe(k.key.keyPairId);
-  const hash = get('Hash-Algorithm') === 'SHA256' ? 'sha256' : 'sha1';
-  expect(hash).toBe(k.key.hash.toLowerCase());
-  let policyJson: string;
-  let policy: 'canned' | 'custom';
-  const encodedPolicy = get('Policy');
-  if (encodedPolicy !== undefined) {
-    policy = 'custom';
-    policyJson = fromCfBase64(encodedPolicy).toString('utf8');
-    const statement = (JSON.parse(policyJson) as { Statement: { Resource?: string; Condition: { DateLessThan: { 'AWS:EpochTime': number } } }[] }).Statement[0];
-    expect(statement?.Condition.DateLessThan['AWS:EpochTime']).toBe(EXPIRES);
-    const resource = statement?.Resource ?? '*';
-    expect(wildcardMatches(resource, bare), `policy resource ${resource} does not cover ${bare}`).toBe(true);
+  expect(signed.indexOf('?'), `no query in ${signed}`).toBeGreaterThan(0);
+  const p = signedUrlPolicy(signed);
+  const bare = p.url ?? '';
+  expect(p.keyPairId).toBe(k.key.keyPairId);
+  expect(p.hash).toBe(k.key.hash);
+  expect(p.dateLessThan).toBe(EXPIRES);
+  if (p.kind === 'custom') {
+    const resource = p.statement.Resource ?? '*';
+    expect(resourceMatches(resource, bare), `policy resource ${resource} does not cover ${bare}`).toBe(true);
     if (mode === 'wildcard') expect(resource).toBe(`${ROOT}*`);
-  } else {
-    policy = 'canned';
-    expect(get('Expires')).toBe(String(EXPIRES));
-    policyJson = `{"Statement":[{"Resource":"${bare}","Condition":{"DateLessThan":{"AWS:EpochTime":${EXPIRES}}}}]}`;
   }
-  expect(policy).toBe(mode === 'wildcard' ? 'custom' : 'canned');
-  const ok = cryptoVerify(hash, Buffer.from(policyJson, 'utf8'), k.publicKey, fromCfBase64(signature ?? ''));
-  expect(ok, `signature does not verify for ${signed}`).toBe(true);
+  expect(p.kind).toBe(mode === 'wildcard' ? 'custom' : 'canned');
+  expect(policyVerifies(p, k.publicKey), `signature does not verify for ${signed}`).toBe(true);
   expect(bare.startsWith(ROOT), `${bare} is not under ${ROOT}`).toBe(true);
-  return { bare, policy, signature: signature ?? '' };
+  return { bare, policy: p.kind, signature: p.signatureText };
 }
 
 /** What CloudFront compares against: the href without a lone `?` or trailing `&`. */
