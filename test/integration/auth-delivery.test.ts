@@ -1,15 +1,15 @@
 // Delivery side of issue 6 through createApp: CloudFront signed cookies (SIGNING_MODE=cookies), IP
 // binding with the client address from X-Forwarded-For only via trusted proxies, the per-client
 // rate limit on playlists, and the security headers on every response.
-import { createPublicKey, verify } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { createApp } from '../../src/http/app.js';
 import type { SigningMode } from '../../src/config.js';
 import { clientKey } from '../../src/http/rate-limit.js';
 import { createPlaybackCache, type PlaybackCache } from '../../src/playback/playback-cache.js';
-import { cfBase64Decode, loadSigningKey } from '../../src/core/cloudfront/signer.js';
+import { loadSigningKey } from '../../src/core/cloudfront/signer.js';
 import { setCookies, startPlaybackFixture, testApp, testConfig, type PlaybackFixture } from '../helpers/app.js';
+import { decodePolicy, policyVerifies, signedCookiePolicy, verifiedUrlPolicy, type PolicyStatement } from '../helpers/cloudfront.js';
 import { ecKeyPair, rsaKeyPair } from '../helpers/keys.js';
 
 const NOW_MS = Date.UTC(2030, 0, 1, 12, 0, 0);
@@ -71,18 +71,10 @@ function cookiesOf(res: request.Response): Map<string, { value: string; attrs: s
   return out;
 }
 
-interface Policy {
-  Statement: { Resource?: string; Condition: { DateLessThan: { 'AWS:EpochTime': number }; IpAddress?: { 'AWS:SourceIp': string } } }[];
-}
-
-function decodePolicy(b64: string): Policy {
-  return JSON.parse(cfBase64Decode(b64)!.toString('utf8')) as Policy;
-}
-
-/** The policy of the first signed URL in a wildcard-mode playlist. */
-function urlPolicy(text: string): Policy {
+/** The policy statement of the first signed URL in a wildcard-mode playlist, its signature verified. */
+function urlStatement(text: string): PolicyStatement {
   const line = text.split('\n').find((l) => l.includes('Policy='))!;
-  return decodePolicy(new URL(line.replace(/^.*URI="([^"]+)".*$/, '$1')).searchParams.get('Policy')!);
+  return verifiedUrlPolicy(line.replace(/^.*URI="([^"]+)".*$/, '$1'), rsaKeyPair().publicKey).statement;
 }
 
 describe('SIGNING_MODE=cookies', () => {
@@ -106,9 +98,10 @@ describe('SIGNING_MODE=cookies', () => {
     expect(expires).toBeGreaterThanOrEqual(NOW + 300);
     expect(policy.Statement[0]!.Condition.IpAddress).toBeUndefined();
     // The signature verifies the policy bytes with the public key.
-    const json = cfBase64Decode(policyB64)!;
-    const signature = cfBase64Decode(cookies.get('CloudFront-Signature')!.value)!;
-    expect(verify('sha256', json, createPublicKey(privateKeyPem), signature)).toBe(true);
+    const signed = signedCookiePolicy(new Map([...cookies].map(([name, c]) => [name, c.value])));
+    expect(signed).toMatchObject({ kind: 'custom', hash: 'SHA256', keyPairId: 'KDELIVERY', policyText: policyB64 });
+    expect(policyVerifies(signed, rsaKeyPair().publicKey)).toBe(true);
+    expect(policyVerifies(signed, ecKeyPair().publicKey)).toBe(false);
     // The playlist itself: routes for nested playlists, no CloudFront query anywhere.
     expect(res.text).toContain('/videos/v1/media/360p/index.m3u8');
     expect(res.text).not.toMatch(/Signature=|Policy=|Key-Pair-Id=/);
@@ -175,13 +168,13 @@ describe('SIGNING_MODE=cookies', () => {
 describe('SIGNED_URL_BIND_IP and X-Forwarded-For', () => {
   it('without trusted proxies, a spoofed X-Forwarded-For is ignored: the signature binds the peer address', async () => {
     const res = await request(app({ bindIp: true })).get('/videos/v1/media/360p/index.m3u8').set('X-Forwarded-For', '203.0.113.9').expect(200);
-    const ip = urlPolicy(res.text).Statement[0]!.Condition.IpAddress!['AWS:SourceIp'];
+    const ip = urlStatement(res.text).Condition.IpAddress!['AWS:SourceIp'];
     expect(ip).toMatch(/^(127\.0\.0\.1\/32|::1\/128)$/);
   });
 
   it('from a trusted proxy, the client address in X-Forwarded-For is honoured', async () => {
     const res = await request(app({ bindIp: true, trustProxy: 'loopback' })).get('/videos/v1/media/360p/index.m3u8').set('X-Forwarded-For', '203.0.113.9').expect(200);
-    expect(urlPolicy(res.text).Statement[0]!.Condition.IpAddress).toEqual({ 'AWS:SourceIp': '203.0.113.9/32' });
+    expect(urlStatement(res.text).Condition.IpAddress).toEqual({ 'AWS:SourceIp': '203.0.113.9/32' });
   });
 
   it('a client prepending a fake hop through a trusted proxy only gets its real address', async () => {
@@ -190,17 +183,17 @@ describe('SIGNED_URL_BIND_IP and X-Forwarded-For', () => {
       .get('/videos/v1/media/360p/index.m3u8')
       .set('X-Forwarded-For', '10.9.9.9, 203.0.113.9')
       .expect(200);
-    expect(urlPolicy(res.text).Statement[0]!.Condition.IpAddress).toEqual({ 'AWS:SourceIp': '203.0.113.9/32' });
+    expect(urlStatement(res.text).Condition.IpAddress).toEqual({ 'AWS:SourceIp': '203.0.113.9/32' });
   });
 
   it('IPv6 clients are bound to their address', async () => {
     const res = await request(app({ bindIp: true, trustProxy: 'loopback' })).get('/videos/v1/media/360p/index.m3u8').set('X-Forwarded-For', '2001:db8::7').expect(200);
-    expect(urlPolicy(res.text).Statement[0]!.Condition.IpAddress).toEqual({ 'AWS:SourceIp': '2001:db8::7/128' });
+    expect(urlStatement(res.text).Condition.IpAddress).toEqual({ 'AWS:SourceIp': '2001:db8::7/128' });
   });
 
   it('off by default: no IP condition', async () => {
     const res = await request(app()).get('/videos/v1/media/360p/index.m3u8').expect(200);
-    expect(urlPolicy(res.text).Statement[0]!.Condition.IpAddress).toBeUndefined();
+    expect(urlStatement(res.text).Condition.IpAddress).toBeUndefined();
   });
 });
 
