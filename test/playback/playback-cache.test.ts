@@ -1,7 +1,8 @@
 // The amortized playback path (issue 5): expiry rounding, signatures shared within a window and
 // renewed after it, IP-bound responses never shared across addresses, compile once per ETag,
 // shared responses with gzip/brotli forms, cookies mode. Signatures are checked with the local
-// CloudFront verifier (cf-verify.ts), not by comparing strings.
+// CloudFront verifier (cf-verify.ts) and, independently of it and of the signer, with the public key
+// by test/helpers/cloudfront.ts; never by comparing strings.
 import { createHash } from 'node:crypto';
 import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { SourceError, type PlaylistSource } from '../../src/adapters/s3-playlist
 import { createPlaybackCache, encodedBody, negotiateEncoding } from '../../src/playback/playback-cache.js';
 import { loadSigningKey, type SigningKey } from '../../src/core/cloudfront/signer.js';
 import { verifiedCookiePolicy } from '../helpers/cloudfront.js';
+import { verifiedUrlPolicy } from '../helpers/cloudfront.js';
 import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../helpers/keys.js';
 
 const CDN = 'https://cdn.example';
@@ -112,7 +114,9 @@ function segmentUrls(body: string): string[] {
   return body.split('\n').filter((l) => l.startsWith('https://'));
 }
 
+/** The verifier's verdict; whatever it is, the signature itself must verify with the public key (helper). */
 function verify(s: Setup, url: string, now: number, clientIp?: string) {
+  expect(verifiedUrlPolicy(url, s.pair.publicKey).keyPairId).toBe('KTEST');
   return verifySignedRequest({ url, publicKeys: new Map([['KTEST', s.pair.publicKey]]), now, ...(clientIp === undefined ? {} : { clientIp }) });
 }
 
