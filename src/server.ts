@@ -4,13 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createRequestListener, type AppDeps } from './http/app.js';
-import { DEFAULTS, describeConfig, type ServiceConfig } from './config.js';
+import { describeConfig, type ServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openCatalog, type Catalog } from './adapters/catalog.js';
 import { createCachingPlaylistSource } from './adapters/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from './adapters/s3-playlist-source.js';
 import { createPlaybackCache } from './playback/playback-cache.js';
-import { loadSigningKey } from './core/cloudfront/signer.js';
 
 /** How long close() lets in-flight requests finish before it drops their connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -57,8 +56,6 @@ function listen(server: Server, port: number, host: string | undefined): Promise
 export async function startServer(o: StartServerOptions): Promise<RunningServer> {
   const { config } = o;
   const logger = o.logger ?? createLogger({ level: config.logLevel });
-  // Fail on a bad key before opening anything that would need closing.
-  const signingKey = loadSigningKey({ keyPairId: config.signing.keyPairId, privateKeyPem: config.signing.privateKeyPem, hash: config.signing.hash });
   const ownsCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? (await openCatalog(config.databaseUrl));
   const client = createS3Client(config.s3, o.credentials);
@@ -72,24 +69,17 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const clock = o.clock ?? Date.now;
   // Issue 5: the origin cache (revalidated, single-flight) in front of S3; compiled playlists,
   // signatures (expiries rounded up to the window) and shared responses in the playback cache.
-  const cache = config.cache ?? {
-    playlistMaxBytes: DEFAULTS.PLAYLIST_CACHE_MAX_BYTES,
-    renderMaxBytes: DEFAULTS.RENDER_CACHE_MAX_BYTES,
-    vodRevalidateSeconds: DEFAULTS.VOD_REVALIDATE_SECONDS,
-  };
+  const { cache } = config;
   const source = createCachingPlaylistSource(s3Source, { maxBytes: cache.playlistMaxBytes, vodRevalidateMs: cache.vodRevalidateSeconds * 1000, clock });
-  const serviceConfig: ServiceConfig = {
-    ...config,
-    signing: { ...config.signing, windowSeconds: config.signing.windowSeconds ?? DEFAULTS.SIGNATURE_WINDOW_SECONDS },
-  };
 
   const deps: AppDeps = {
     catalog,
     source,
-    signingKey,
+    // Parsed once, by loadConfig (or the embedded stack), never again here.
+    signingKey: config.signing.key,
     clock,
     logger,
-    config: serviceConfig,
+    config,
     ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
     ...(o.ready ? { ready: o.ready } : {}),
   };

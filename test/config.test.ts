@@ -1,9 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalogDatabaseUrl, ConfigError, describeConfig, loadConfig, type LoadedConfig, type ServiceConfig } from '../src/config.js';
+import type { SigningKey } from '../src/core/cloudfront/signer.js';
+import { catalogDatabaseUrl, ConfigError, describeConfig, embeddedDefaults, loadConfig, type LoadedConfig, type ServiceConfig } from '../src/config.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const RSA_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -25,6 +26,11 @@ const AWS = {
   CLOUDFRONT_KEY_PAIR_ID: 'K2JCJMDEHXQW5F',
   CLOUDFRONT_PRIVATE_KEY_FILE: KEY_FILE,
 };
+
+/** The parsed key holds the private key of this PEM text. */
+function samePrivateKey(key: SigningKey, pem: string): boolean {
+  return key.privateKey.equals(createPrivateKey(pem));
+}
 
 function aws(env: Record<string, string | undefined> = {}): ServiceConfig {
   const loaded = loadConfig({ ...AWS, ...env });
@@ -58,9 +64,15 @@ describe('loadConfig: embedded detection', () => {
       host: '127.0.0.1',
       databaseUrl: 'sqlite:./data/hlsgate.db',
       logLevel: 'info',
+      trustProxy: false,
+      hash: 'SHA1',
       signingMode: 'wildcard',
       ttlSeconds: 3600,
       expiryMarginSeconds: 300,
+      windowSeconds: 300,
+      s3TimeoutMs: 5000,
+      maxPlaylistBytes: 4194304,
+      cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       dataDir: './data',
       edgePort: 0,
       s3Port: 0,
@@ -68,6 +80,9 @@ describe('loadConfig: embedded detection', () => {
       bindIp: false,
       rateLimitPerMinute: 600,
     });
+    // startEmbedded starts from the same values.
+    const { kind: _kind, ...defaults } = loadConfig({}) as Extract<LoadedConfig, { kind: 'embedded' }>;
+    expect(embeddedDefaults()).toEqual(defaults);
   });
 
   it('ignores unrelated variables and AWS_REGION alone', () => {
@@ -93,6 +108,12 @@ describe('loadConfig: embedded detection', () => {
         SIGNING_MODE: 'url',
         SIGNED_URL_TTL: '600',
         SIGNED_URL_MARGIN: '0',
+        SIGNATURE_WINDOW_SECONDS: '60',
+        CLOUDFRONT_HASH_ALGORITHM: 'sha256',
+        S3_TIMEOUT_MS: '1000',
+        PLAYLIST_MAX_BYTES: '65536',
+        RENDER_CACHE_MAX_BYTES: '0',
+        TRUST_PROXY: 'loopback',
       }),
     ).toEqual({
       kind: 'embedded',
@@ -101,9 +122,15 @@ describe('loadConfig: embedded detection', () => {
       databaseUrl: 'sqlite:/var/lib/hlsgate/hlsgate.db',
       adminToken: 'a'.repeat(16),
       logLevel: 'debug',
+      trustProxy: 'loopback',
+      hash: 'SHA256',
       signingMode: 'url',
       ttlSeconds: 600,
       expiryMarginSeconds: 0,
+      windowSeconds: 60,
+      s3TimeoutMs: 1000,
+      maxPlaylistBytes: 65536,
+      cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 0, vodRevalidateSeconds: 30 },
       dataDir: '/var/lib/hlsgate/',
       edgePort: 9001,
       s3Port: 9002,
@@ -151,7 +178,7 @@ describe('loadConfig: AWS configuration', () => {
       host: '127.0.0.1',
       s3: { bucket: 'my-video-bucket', region: 'us-east-1', forcePathStyle: false, timeoutMs: 5000, maxPlaylistBytes: 4194304 },
       cdnBaseUrl: 'https://d111111abcdef8.cloudfront.net',
-      signing: { keyPairId: 'K2JCJMDEHXQW5F', privateKeyPem: RSA_PEM, hash: 'SHA1', mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 },
+      signing: { key: expect.objectContaining({ keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa' }) as unknown, mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 },
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       databaseUrl: 'sqlite:./data/hlsgate.db',
       logLevel: 'info',
@@ -187,7 +214,7 @@ describe('loadConfig: AWS configuration', () => {
       host: '::',
       s3: { bucket: 'my-video-bucket', region: 'eu-central-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, timeoutMs: 2500, maxPlaylistBytes: 65536 },
       cdnBaseUrl: 'https://cdn.example.com/media',
-      signing: { hash: 'SHA256', mode: 'url', ttlSeconds: 604800, expiryMarginSeconds: 86400 },
+      signing: { key: { hash: 'SHA256' }, mode: 'url', ttlSeconds: 604800, expiryMarginSeconds: 86400 },
       databaseUrl: 'sqlite:/var/lib/hlsgate/catalog.db',
       adminToken: '0123456789abcdef0123',
       logLevel: 'warn',
@@ -210,10 +237,10 @@ describe('loadConfig: AWS configuration', () => {
     expect(aws({ CDN_BASE_URL: 'http://127.0.0.1:4000' }).cdnBaseUrl).toBe('http://127.0.0.1:4000');
     const ec = join(dir, 'ec.pem');
     writeFileSync(ec, EC_PEM);
-    expect(aws({ CLOUDFRONT_PRIVATE_KEY_FILE: ec }).signing.privateKeyPem).toBe(EC_PEM);
+    expect(samePrivateKey(aws({ CLOUDFRONT_PRIVATE_KEY_FILE: ec }).signing.key, EC_PEM)).toBe(true);
     const pkcs1 = join(dir, 'pkcs1.pem');
     writeFileSync(pkcs1, RSA_PKCS1_PEM);
-    expect(aws({ CLOUDFRONT_PRIVATE_KEY_FILE: pkcs1 }).signing.keyPairId).toBe('K2JCJMDEHXQW5F');
+    expect(aws({ CLOUDFRONT_PRIVATE_KEY_FILE: pkcs1 }).signing.key).toMatchObject({ keyPairId: 'K2JCJMDEHXQW5F', keyType: 'rsa' });
   });
 
   it('takes PEM text from CLOUDFRONT_PRIVATE_KEY, with real newlines or \\n escapes (optionally quoted)', () => {
@@ -221,7 +248,7 @@ describe('loadConfig: AWS configuration', () => {
     for (const text of [RSA_PEM, RSA_PEM.replace(/\n/g, '\\n'), `"${RSA_PEM.trim().replace(/\n/g, '\\n')}"`]) {
       const loaded = loadConfig({ ...base, CLOUDFRONT_PRIVATE_KEY: text });
       if (loaded.kind !== 'aws') throw new Error('expected aws');
-      expect(loaded.config.signing.privateKeyPem.trim()).toBe(RSA_PEM.trim());
+      expect(samePrivateKey(loaded.config.signing.key, RSA_PEM)).toBe(true);
     }
   });
 
@@ -230,7 +257,7 @@ describe('loadConfig: AWS configuration', () => {
       expect(p).toBe('/secrets/key.pem');
       return EC_PEM;
     });
-    expect(loaded.kind === 'aws' && loaded.config.signing.privateKeyPem).toBe(EC_PEM);
+    expect(loaded.kind === 'aws' && samePrivateKey(loaded.config.signing.key, EC_PEM)).toBe(true);
   });
 });
 
@@ -452,13 +479,14 @@ describe('describeConfig', () => {
     expect(d).toMatchObject({
       port: 3000,
       cdnBaseUrl: 'https://d111111abcdef8.cloudfront.net',
-      signing: { keyPairId: 'K2JCJMDEHXQW5F', privateKeyPem: '[redacted]', hash: 'SHA1' },
+      signing: { keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa', privateKey: '[redacted]', mode: 'wildcard', windowSeconds: 300 },
       adminToken: '[redacted]',
       databaseUrl: 'postgres://hls:[redacted]@db:5432/hlsgate',
       s3: { bucket: 'my-video-bucket' },
     });
+    expect(JSON.stringify(d.signing)).not.toMatch(/BEGIN|asymmetricKeyType/);
     // the config itself is untouched
-    expect(c.signing.privateKeyPem).toBe(RSA_PEM);
+    expect(samePrivateKey(c.signing.key, RSA_PEM)).toBe(true);
   });
 
   it('shows an absent admin token as undefined', () => {

@@ -15,7 +15,9 @@ export interface AppDeps {
   /** Current time, epoch milliseconds (injected so tests control signature expiry). */
   clock: () => number;
   logger: Logger;
-  config: Pick<ServiceConfig, 'cdnBaseUrl' | 'signing' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute'> & {
+  config: Pick<ServiceConfig, 'cdnBaseUrl' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute'> & {
+    /** The key itself is `signingKey`. */
+    signing: Omit<ServiceConfig['signing'], 'key'>;
     s3: { maxPlaylistBytes: number };
   };
   /**
@@ -25,6 +27,6 @@ export interface AppDeps {
   authorize?: Authorize;
   /** Extra readiness checks (e.g. the embedded stack's local edge); rejects when not ready. */
   ready?: () => Promise<void>;
-  /** Compiled playlists, signatures and shared responses (issue 5); absent: all done per request. */
+  /** Compiled playlists, signatures and shared responses; absent: all done per request. */
   playbackCache?: PlaybackCache;
 }

@@ -9,12 +9,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from 'pino';
-import type { LogLevel, ServiceConfig, SigningMode } from '../config.js';
+import { catalogDatabaseUrl, embeddedDefaults, type EmbeddedConfig, type ServiceConfig } from '../config.js';
 import { startEdge } from '../edge/index.js';
 import { startServer } from '../server.js';
 import { openCatalog, type Catalog } from '../adapters/catalog.js';
-import { loadSigningKey, type HashAlgorithm } from '../core/cloudfront/signer.js';
-import type { ViewerAuthConfig } from '../adapters/viewer-tokens.js';
+import { loadSigningKey, type HashAlgorithm, type SigningKey } from '../core/cloudfront/signer.js';
 import { startLocalS3, type LocalS3 } from './s3-store.js';
 import { uploadSamples } from './seed.js';
 
@@ -32,31 +31,11 @@ export const DEMO_VIDEOS = [
 export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL('../../samples/', import.meta.url));
 
 /**
- * The embedded configuration (the `kind: 'embedded'` result of loadConfig fits as is) plus
- * overrides for tests. Ports: 0 picks a free one.
+ * The embedded configuration (the `kind: 'embedded'` result of loadConfig fits as is; whatever is
+ * left out takes the configuration table's default, as `npm start` with an empty environment
+ * would) plus what only tests change. Ports: 0 picks a free one.
  */
-export interface EmbeddedOptions {
-  /** The service's port (3000 by default; 0 = any free port). */
-  port?: number;
-  /** Where the service and the edge listen (loopback by default). */
-  host?: string;
-  /** Catalog database; `sqlite:<dataDir>/hlsgate.db` by default. */
-  databaseUrl?: string;
-  adminToken?: string;
-  /** The service's pino level (`silent` for tests). */
-  logLevel?: LogLevel;
-  /** `cookies`: CloudFront signed cookies for host 127.0.0.1 (no Domain: app and edge share the host). */
-  signingMode?: SigningMode;
-  ttlSeconds?: number;
-  expiryMarginSeconds?: number;
-  /** Local state: `<dataDir>/s3` (objects), `<dataDir>/dev-keys` (the development key pair). `./data` by default. */
-  dataDir?: string;
-  /** The edge's port (0 = any free port). */
-  edgePort?: number;
-  /** The S3-compatible store's port (0 = any free port). */
-  s3Port?: number;
-  /** Signature digest (SHA1 by default, as CloudFront's). */
-  hash?: HashAlgorithm;
+export interface EmbeddedOptions extends Partial<EmbeddedConfig> {
   /** Key type of a newly generated development key pair (an existing one is reused whatever its type). */
   keyType?: 'rsa' | 'ec';
   /** Sample media directory (the repository's samples/ by default). */
@@ -69,12 +48,6 @@ export interface EmbeddedOptions {
   edgeLog?: (line: object) => void;
   /** The service's logger (else one is made from logLevel). */
   logger?: Logger;
-  /** Who may watch; `none` (anyone, without the startup warning) by default. */
-  viewerAuth?: ViewerAuthConfig;
-  /** Bind signatures to the viewer's address (SIGNED_URL_BIND_IP). */
-  bindIp?: boolean;
-  /** Playlist requests per client and minute (0 = no limit); the service's default otherwise. */
-  rateLimitPerMinute?: number;
 }
 
 export interface EmbeddedStack {
@@ -97,6 +70,8 @@ export interface EmbeddedStack {
 
 export interface DevKeyPair {
   keyPairId: string;
+  /** The parsed key (SHA1 unless another hash was asked for): parsed once, here, and signed with as is. */
+  signingKey: SigningKey;
   privateKeyPem: string;
   publicKeyPem: string;
   publicKey: KeyObject;
@@ -116,7 +91,7 @@ function newKeyPairId(): string {
  * The development key pair under `dir` (private_key.pem mode 0600, public_key.pem, key_pair_id),
  * generated on first use and reused afterwards.
  */
-export function ensureDevKeyPair(dir: string, type: 'rsa' | 'ec' = 'rsa'): DevKeyPair {
+export function ensureDevKeyPair(dir: string, type: 'rsa' | 'ec' = 'rsa', hash?: HashAlgorithm): DevKeyPair {
   const privatePath = join(dir, 'private_key.pem');
   const publicPath = join(dir, 'public_key.pem');
   const idPath = join(dir, 'key_pair_id');
@@ -138,11 +113,11 @@ export function ensureDevKeyPair(dir: string, type: 'rsa' | 'ec' = 'rsa'): DevKe
     writeFileSync(idPath, `${keyPairId}\n`);
   }
   // Validates the key (RSA-2048 or P-256) with the same rules the service applies.
-  const signing = loadSigningKey({ keyPairId, privateKeyPem });
-  const publicKey = createPublicKey(signing.privateKey);
+  const signingKey = loadSigningKey({ keyPairId, privateKeyPem, ...(hash ? { hash } : {}) });
+  const publicKey = createPublicKey(signingKey.privateKey);
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   if (!existsSync(publicPath) || readFileSync(publicPath, 'utf8') !== publicKeyPem) writeFileSync(publicPath, publicKeyPem);
-  return { keyPairId, privateKeyPem, publicKeyPem, publicKey, created };
+  return { keyPairId, signingKey, privateKeyPem, publicKeyPem, publicKey, created };
 }
 
 /** A free TCP port on host (bound and released at once). */
@@ -196,16 +171,23 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** The options' settings over the configuration table's defaults (an option given as undefined counts as absent). */
+function withDefaults(o: EmbeddedOptions): EmbeddedConfig {
+  const given = Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined)) as Partial<EmbeddedConfig>;
+  return { ...embeddedDefaults(), ...given };
+}
+
 /** Starts the whole local chain and prints the URL to open. */
 export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedStack> {
-  const host = o.host || '127.0.0.1';
+  const settings = withDefaults(o);
+  const host = settings.host || '127.0.0.1';
   const shownHost = urlHost(host);
-  const dataDir = resolve(o.dataDir ?? './data');
+  const dataDir = resolve(settings.dataDir);
   const log = o.log ?? ((line: string) => console.log(line));
-  const databaseUrl = o.databaseUrl ?? `sqlite:${join(dataDir, 'hlsgate.db')}`;
-  const s3Port = o.s3Port ?? 0;
-  const edgePort = o.edgePort ?? 0;
-  let appPort = o.port ?? 3000;
+  // The catalog follows the data directory unless one is named (as DATABASE_URL does).
+  const databaseUrl = o.databaseUrl ?? catalogDatabaseUrl({ DATA_DIR: dataDir });
+  const { s3Port, edgePort } = settings;
+  let appPort = settings.port;
   const samplesDir = o.samplesDir ?? DEFAULT_SAMPLES_DIR;
   if (!existsSync(join(samplesDir, 'demo', 'master.m3u8'))) {
     // E.g. the Docker image, which ships no samples: say what this mode is and how to leave it.
@@ -230,7 +212,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
 
   try {
     mkdirSync(dataDir, { recursive: true });
-    const keys = ensureDevKeyPair(join(dataDir, 'dev-keys'), o.keyType);
+    const keys = ensureDevKeyPair(join(dataDir, 'dev-keys'), o.keyType, settings.hash);
     if (keys.created) log(`hlsgate: generated a development key pair in ${join(dataDir, 'dev-keys')} (key id ${keys.keyPairId})`);
 
     // 1. The S3-compatible store, seeded with the samples.
@@ -270,26 +252,34 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     for (const v of DEMO_VIDEOS) await catalog.upsert({ ...v });
 
     // 4. The service, reading playlists from the store and signing for the edge.
+    // Only the bucket, the store, the key and the edge are the stack's own; the rest is settings.
     const config: ServiceConfig = {
       port: appPort,
       host,
-      s3: { bucket: LOCAL_BUCKET, region: LOCAL_REGION, endpoint: s3.endpoint, forcePathStyle: true, timeoutMs: 5000, maxPlaylistBytes: 1024 * 1024 },
+      s3: {
+        bucket: LOCAL_BUCKET,
+        region: LOCAL_REGION,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        timeoutMs: settings.s3TimeoutMs,
+        maxPlaylistBytes: settings.maxPlaylistBytes,
+      },
       cdnBaseUrl: edgeUrl,
       signing: {
-        keyPairId: keys.keyPairId,
-        privateKeyPem: keys.privateKeyPem,
-        hash: o.hash ?? 'SHA1',
-        mode: o.signingMode ?? 'wildcard',
-        ttlSeconds: o.ttlSeconds ?? 3600,
-        expiryMarginSeconds: o.expiryMarginSeconds ?? 60,
+        key: keys.signingKey,
+        mode: settings.signingMode,
+        ttlSeconds: settings.ttlSeconds,
+        expiryMarginSeconds: settings.expiryMarginSeconds,
+        windowSeconds: settings.windowSeconds,
       },
+      cache: settings.cache,
       databaseUrl,
-      adminToken: o.adminToken,
-      logLevel: o.logLevel ?? 'info',
-      trustProxy: false,
-      viewerAuth: o.viewerAuth ?? { mode: 'none', warn: false },
-      ...(o.bindIp === undefined ? {} : { bindIp: o.bindIp }),
-      ...(o.rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute: o.rateLimitPerMinute }),
+      ...(settings.adminToken === undefined ? {} : { adminToken: settings.adminToken }),
+      logLevel: settings.logLevel,
+      trustProxy: settings.trustProxy,
+      viewerAuth: settings.viewerAuth,
+      bindIp: settings.bindIp,
+      rateLimitPerMinute: settings.rateLimitPerMinute,
     };
     const server = await step('hlsgate service', `${host}:${appPort}`, () =>
       startServer({
@@ -304,7 +294,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     const appUrl = `http://${shownHost}:${server.port}`;
 
     log(`hlsgate demo running: open ${appUrl}/videos/${DEMO_VIDEOS[0].id}`);
-    if (config.viewerAuth?.mode === 'jwt') log(`  viewer tokens required (VIEWER_AUTH=jwt): mint one with  npx hlsgate token ${DEMO_VIDEOS[0].id}`);
+    if (config.viewerAuth.mode === 'jwt') log(`  viewer tokens required (VIEWER_AUTH=jwt): mint one with  npx hlsgate token ${DEMO_VIDEOS[0].id}`);
     log(`  other sample:  ${appUrl}/videos/${DEMO_VIDEOS[1].id}   (all videos: ${appUrl}/videos)`);
     log(`  local edge (CloudFront-compatible, key id ${keys.keyPairId}): ${edgeUrl}`);
     log(`  local S3 store: ${s3.endpoint} (bucket ${LOCAL_BUCKET}, data in ${join(dataDir, 's3')})`);

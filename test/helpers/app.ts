@@ -1,13 +1,15 @@
 // createApp for the integration tests: the config most of them share (one CDN, 300 s signatures
-// with a 60 s margin, no trusted proxy, 1 MiB playlists), silent logging, the real clock, and an
+// with a 60 s margin and no window rounding, no trusted proxy, 1 MiB playlists), silent logging, the real clock, and an
 // in-memory catalog. Each test passes only what is specific to it.
 //
 //   const fx = await startPlaybackFixture({ objects: { 'videos/v1/index.m3u8': '#EXTM3U\n...' }, videos: [{ id: 'v1', playlistKey: 'videos/v1/index.m3u8' }] });
-//   const app = testApp({ catalog: fx.catalog, source: fx.source, signingKey, config: testConfig({ signing: { keyPairId, privateKeyPem } }) });
+//   const app = testApp({ catalog: fx.catalog, source: fx.source, signingKey, config: testConfig({ signing: { mode: 'url' } }) });
 //   await fx.close(); // in afterAll
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/app.js';
 import { openCatalog, type Catalog, type VideoInput } from '../../src/adapters/catalog.js';
+import { VARIABLES } from '../../src/config.js';
+import type { HashAlgorithm } from '../../src/core/cloudfront/signer.js';
 import type { PlaylistSource } from '../../src/adapters/s3-playlist-source.js';
 import { startTestS3, testPlaylistSource, type TestS3 } from './s3.js';
 
@@ -15,18 +17,26 @@ export type TestAppConfig = AppDeps['config'];
 type Signing = TestAppConfig['signing'];
 
 export interface TestConfigOverrides extends Partial<Omit<TestAppConfig, 'signing'>> {
-  /** The key is required; hash defaults to SHA1, mode to wildcard, TTL to 300 s, margin to 60 s. */
-  signing: Pick<Signing, 'keyPairId' | 'privateKeyPem'> & Partial<Signing>;
+  /**
+   * Mode defaults to wildcard, TTL to 300 s, margin to 60 s, the window to 0 (exact expiries the
+   * tests can compute). The key is AppDeps.signingKey: `keyPairId`, `privateKeyPem` and `hash` are accepted
+   * for the tests that name the key they sign with here too, and not used.
+   */
+  signing?: Partial<Signing> & { keyPairId?: string; privateKeyPem?: string; hash?: HashAlgorithm };
 }
 
-/** The app config shared by the createApp tests, with `overrides` on top. */
-export function testConfig({ signing, ...rest }: TestConfigOverrides): TestAppConfig {
+/** The app config shared by the createApp tests (the configuration's defaults where it has them), with `overrides` on top. */
+export function testConfig({ signing = {}, ...rest }: TestConfigOverrides): TestAppConfig {
+  const { keyPairId: _keyPairId, privateKeyPem: _privateKeyPem, hash: _hash, ...given } = signing;
   return {
     cdnBaseUrl: 'https://cdn.example.com',
     trustProxy: false,
     s3: { maxPlaylistBytes: 1 << 20 },
+    viewerAuth: { mode: 'none' },
+    bindIp: VARIABLES.SIGNED_URL_BIND_IP.default,
+    rateLimitPerMinute: VARIABLES.RATE_LIMIT_PER_MINUTE.default,
     ...rest,
-    signing: { hash: 'SHA1', mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, ...signing },
+    signing: { mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, windowSeconds: 0, ...given },
   };
 }
 

@@ -1,0 +1,131 @@
+// The zod schemas of the configuration variables: each takes the raw string of one environment
+// variable and yields its typed value, or fails with the message shown after `VARIABLE: `.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { normalizeCdnBase } from '../core/cdn-url.js';
+import { normalizeCidr } from '../core/cloudfront/signer.js';
+
+/** A schema reading one variable's raw (non-empty) string. */
+export type VariableSchema<T> = z.ZodType<T, string>;
+
+export const wholeNumber = (min: number, max: number, what: string): VariableSchema<number> => {
+  const error = `expected ${what} between ${min} and ${max}`;
+  return z
+    .string()
+    .trim()
+    .regex(/^\d{1,15}$/, { error })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error }).max(max, { error }));
+};
+
+export const oneOf = <T extends string>(values: readonly [T, ...T[]], normalize: (s: string) => string): VariableSchema<T> =>
+  z
+    .string()
+    .trim()
+    .transform(normalize)
+    .pipe(z.enum(values, { error: `expected one of ${values.join(', ')}` })) as VariableSchema<T>;
+
+export const boolean: VariableSchema<boolean> = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0'], { error: 'expected true, false, 1 or 0' }))
+  .transform((s) => s === 'true' || s === '1');
+
+/** Any string, as given (paths, PEM text, secrets checked elsewhere). */
+export const text: VariableSchema<string> = z.string();
+
+/** Any string, surrounding white space removed. */
+export const trimmed: VariableSchema<string> = z.string().trim();
+
+export const host: VariableSchema<string> = z
+  .string()
+  .trim()
+  .refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h), {
+    error: 'expected an IP address or host name to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)',
+  });
+
+export const bucket: VariableSchema<string> = z
+  .string()
+  .trim()
+  .refine((b) => !/^s3:\/\//i.test(b) && !b.includes('/'), { error: 'expected a bare bucket name, not an s3:// URL or a path' })
+  .refine((b) => /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/.test(b), {
+    error: 'expected a bucket name (3-63 lowercase letters, digits, dots and hyphens)',
+  });
+
+export const region: VariableSchema<string> = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, { error: 'expected a region name such as us-east-1' });
+
+export const httpUrl = (example: string): VariableSchema<string> =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (s) => {
+        try {
+          const u = new URL(s);
+          return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash && !u.username && !u.password;
+        } catch {
+          return false;
+        }
+      },
+      { error: `expected an http(s) URL without query, fragment or credentials, such as ${example}` },
+    );
+
+export const cdnBase: VariableSchema<string> = httpUrl('https://d111111abcdef8.cloudfront.net').transform((s) => normalizeCdnBase(s));
+
+export const keyPairId: VariableSchema<string> = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'expected a CloudFront public key id (letters, digits, - and _), e.g. K2JCJMDEHXQW5F' });
+
+export const databaseUrl: VariableSchema<string> = z
+  .string()
+  .trim()
+  // Refused here rather than at openCatalog so that startup fails with one line, not a stack.
+  .refine((s) => !/^postgres(ql)?:/i.test(s), { error: 'PostgreSQL catalogs are not implemented yet; use sqlite:<path>' })
+  .refine((s) => /^sqlite:/i.test(s) || !/^[A-Za-z][A-Za-z0-9+.-]+:/.test(s), { error: 'expected sqlite:<path> (or a bare file path)' })
+  .refine((s) => !/^sqlite:(\/\/)?$/i.test(s), { error: 'expected sqlite:<path>, e.g. sqlite:./data/hlsgate.db' });
+
+export const adminToken: VariableSchema<string> = z
+  .string()
+  .refine((s) => s.length >= 16, { error: 'must be at least 16 characters (e.g. openssl rand -hex 32)' })
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), { error: 'must not contain spaces or control characters' });
+
+const TRUST_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+export const trustProxy: VariableSchema<string | false> = z
+  .string()
+  .trim()
+  .transform((s, ctx): string | false => {
+    if (/^(false|0|off|no)$/i.test(s)) return false;
+    const error =
+      /^(true|on|yes)$/i.test(s) || /^\d+$/.test(s)
+        ? 'expected proxy addresses/CIDRs or loopback, linklocal, uniquelocal (trusting any proxy or a hop count lets clients forge X-Forwarded-For)'
+        : 'expected false, or a comma-separated list of proxy addresses/CIDRs and loopback, linklocal, uniquelocal';
+    const parts = s.split(',').map((p) => p.trim());
+    const ok = parts.every((p) => {
+      if (TRUST_KEYWORDS.has(p)) return true;
+      try {
+        normalizeCidr(p);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (!ok) {
+      ctx.issues.push({ code: 'custom', message: error, input: s });
+      return z.NEVER;
+    }
+    return parts.join(',');
+  });
+
+export const cookieDomain: VariableSchema<string> = z
+  .string()
+  .trim()
+  .refine((d) => /^\.?(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(d), {
+    error: 'expected a domain shared by the app and the CDN, such as .example.com',
+  });
