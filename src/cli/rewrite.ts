@@ -1,0 +1,54 @@
+// `hlsgate rewrite [file|-] --playlist-url <url> --expires <time>`: a playlist with every URI in
+// scope signed, as the service would serve it.
+import { readFileSync } from 'node:fs';
+import { createMediaSigner, type SigningMode } from '../core/cloudfront/media-signer.js';
+import { compilePlaylist, renderPlaylist } from '../core/hls/manifest.js';
+import { parse, required, str, UsageError } from './args.js';
+import type { Command } from './command.js';
+import { KEY_OPTIONS, signingKeyFrom } from './keys.js';
+import { parseTime } from './time.js';
+
+export const rewrite: Command = {
+  usage: `  rewrite [file|-] --playlist-url <url> --expires <time> [--mode url|wildcard]
+       [--media-route <template with {path}>] [--root-url <folder URL>] [--out-of-scope refuse|keep]
+       [--key-pair-id ID] [--private-key-file F]`,
+  async run(args, io) {
+    const { flags, positionals } = parse(args, {
+      ...KEY_OPTIONS,
+      'playlist-url': { type: 'string' },
+      expires: { type: 'string' },
+      mode: { type: 'string' },
+      'media-route': { type: 'string' },
+      'out-of-scope': { type: 'string' },
+      'root-url': { type: 'string' },
+    });
+    const source = positionals[0] ?? '-';
+    if (positionals.length > 1) throw new UsageError('rewrite takes at most one file');
+    const text = source === '-' ? await io.readStdin() : readFileSync(source);
+    const playlistUrl = new URL(required(flags, 'playlist-url'));
+    // The root prefix is the playlist's directory unless --root-url widens it (e.g. to the video's
+    // folder when a rendition's key lives in a sibling `../keys/`).
+    const rootUrl = new URL(str(flags, 'root-url') ?? './', playlistUrl).href;
+    if (!rootUrl.endsWith('/') || !playlistUrl.href.startsWith(rootUrl)) {
+      throw new UsageError(`--root-url: "${rootUrl}" must be a folder URL (ending in /) containing the playlist`);
+    }
+    const mode = (str(flags, 'mode') ?? 'wildcard') as SigningMode;
+    if (mode !== 'url' && mode !== 'wildcard') throw new UsageError(`--mode: "${mode}" is not url or wildcard`);
+    const outOfScope = str(flags, 'out-of-scope') ?? 'refuse';
+    if (outOfScope !== 'refuse' && outOfScope !== 'keep') throw new UsageError(`--out-of-scope: "${outOfScope}" is not refuse or keep`);
+    const now = Math.floor(io.now() / 1000);
+    const expires = parseTime(required(flags, 'expires'), now, '--expires');
+    const key = signingKeyFrom(flags, io.env);
+    const route = str(flags, 'media-route');
+    if (route !== undefined && !route.includes('{path}')) throw new UsageError('--media-route must contain {path}');
+    const compiled = compilePlaylist(text, { playlistUrl: playlistUrl.href, rootUrl, outOfScope });
+    const out = renderPlaylist(compiled, {
+      signMedia: createMediaSigner({ mode, key, rootUrl, expires }),
+      // Without a route, nested playlist references stay relative to where the output is served.
+      routePlaylist: (path) => (route === undefined ? path : route.replaceAll('{path}', path)),
+    });
+    for (const o of compiled.outOfScope) io.stderr(`warning: line ${o.line}: left unsigned (${o.reason}): ${o.uri}`);
+    io.stdout(out.replace(/\r?\n$/, ''));
+    return 0;
+  },
+};
