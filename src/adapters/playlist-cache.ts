@@ -2,7 +2,8 @@
 //
 // - Bounded in bytes (lru-cache `maxSize`), keyed by S3 key. An object larger than the whole bound
 //   is served but not kept.
-// - Freshness depends on what the playlist is (read from its tags, once per fetched body):
+// - Freshness depends on what the playlist is (its PlaylistFacts, core/hls/facts.ts, computed once
+//   per fetched body and handed out with it as `object.facts`):
 //     * finished (EXT-X-ENDLIST or EXT-X-PLAYLIST-TYPE:VOD) and multivariant playlists: served from
 //       memory for `vodRevalidateMs`, then revalidated with a conditional GET (If-None-Match: the
 //       cached ETag). 304 → the copy is fresh again; 200 → the new bytes replace it. So a changed
@@ -23,9 +24,10 @@
 //   players), never for `NotFound` (a deleted object stops being served at once: the entry is
 //   dropped), `Denied` or `TooLarge` (configuration problems to surface, not to hide).
 //
-// The bodies handed out are the cached Uint8Array instances: callers must not modify them. The same
+// The objects and bodies handed out are the cached instances: callers must not modify them. The same
 // instance for the same cached version is what lets the playback layer memoize per body.
 import { LRUCache } from 'lru-cache';
+import { playlistFacts, type PlaylistFacts } from '../core/hls/facts.js';
 import { SourceError, type NotModified, type PlaylistObject, type PlaylistSource } from './s3-playlist-source.js';
 
 export interface CachingPlaylistSourceOptions {
@@ -72,35 +74,17 @@ export interface CachingPlaylistSource extends PlaylistSource {
 }
 
 /** What a playlist is, as far as caching is concerned. */
-export interface PlaylistFreshness {
-  /** `finished`: ENDLIST or PLAYLIST-TYPE:VOD. `live`: a media playlist still growing. `multivariant`/`other`: neither. */
-  kind: 'finished' | 'live' | 'multivariant' | 'other';
-  /** EXT-X-TARGETDURATION in seconds, when present. */
-  targetDuration?: number;
-}
+export type PlaylistFreshness = Pick<PlaylistFacts, 'kind' | 'targetDuration'>;
 
-const ENDLIST = /^[ \t]*#EXT-X-ENDLIST[ \t]*\r?$/m;
-const VOD_TYPE = /^[ \t]*#EXT-X-PLAYLIST-TYPE:[ \t]*VOD[ \t]*\r?$/m;
-const TARGET_DURATION = /^[ \t]*#EXT-X-TARGETDURATION:[ \t]*(\d+(?:\.\d*)?)/m;
-const MEDIA_TAG = /^[ \t]*#(?:EXTINF|EXT-X-TARGETDURATION)[:\s]/m;
-const MULTIVARIANT_TAG = /^[ \t]*#EXT-X-(?:STREAM-INF|I-FRAME-STREAM-INF|MEDIA):/m;
-
-/** Classifies a playlist body by its tags (a cheap scan; the full parse happens in manifest.ts). */
+/** The caching part of playlistFacts (core/hls/facts.ts), which the cache uses. */
 export function playlistFreshness(body: Uint8Array): PlaylistFreshness {
-  // latin1: every byte one character, no UTF-8 validation; tags are ASCII.
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
-  const td = TARGET_DURATION.exec(text);
-  const out: PlaylistFreshness = { kind: 'other' };
-  if (td) out.targetDuration = Number(td[1]);
-  if (ENDLIST.test(text) || VOD_TYPE.test(text)) out.kind = 'finished';
-  else if (MULTIVARIANT_TAG.test(text)) out.kind = 'multivariant';
-  else if (MEDIA_TAG.test(text)) out.kind = 'live';
-  return out;
+  const { kind, targetDuration } = playlistFacts(body);
+  return targetDuration === undefined ? { kind } : { kind, targetDuration };
 }
 
 interface Entry {
-  object: PlaylistObject;
-  freshness: PlaylistFreshness;
+  /** As the inner source gave it, with `facts` set. */
+  object: PlaylistObject & { facts: PlaylistFacts };
   /** Last time S3 confirmed these bytes (200 or 304), epoch ms. */
   confirmedAt: number;
   /** Served from memory without asking S3 until then, epoch ms. */
@@ -143,15 +127,16 @@ export function createCachingPlaylistSource(inner: PlaylistSource, o: CachingPla
   const inflight = new Map<string, Promise<Entry>>();
   const counters = { hits: 0, misses: 0, joined: 0, revalidations: 0, notModified: 0, staleServed: 0, errors: 0 };
 
-  function freshFor(f: PlaylistFreshness): number {
+  function freshFor(f: PlaylistFacts): number {
     if (f.kind !== 'live') return vodMs;
     const half = f.targetDuration !== undefined && f.targetDuration > 0 ? (f.targetDuration * 1000) / 2 : liveDefaultMs;
     return Math.min(half, vodMs);
   }
 
-  function entryOf(object: PlaylistObject, now: number): Entry {
-    const freshness = playlistFreshness(object.body);
-    return { object, freshness, confirmedAt: now, freshUntil: now + freshFor(freshness), size: object.body.byteLength + object.key.length * 2 + ENTRY_OVERHEAD };
+  function entryOf(got: PlaylistObject, now: number): Entry {
+    // Scanned once here, so that every reader of this version gets the facts without a scan.
+    const object = { ...got, facts: got.facts ?? playlistFacts(got.body) };
+    return { object, confirmedAt: now, freshUntil: now + freshFor(object.facts), size: object.body.byteLength + object.key.length * 2 + ENTRY_OVERHEAD };
   }
 
   function answer(e: Entry, ifNoneMatch: string | undefined): PlaylistObject | NotModified {
@@ -162,7 +147,7 @@ export function createCachingPlaylistSource(inner: PlaylistSource, o: CachingPla
   }
 
   function mayServeStale(e: Entry, err: unknown, now: number): boolean {
-    if (staleIfErrorMs <= 0 || e.freshness.kind === 'live') return false;
+    if (staleIfErrorMs <= 0 || e.object.facts.kind === 'live') return false;
     if (!(err instanceof SourceError) || (err.code !== 'Upstream' && err.code !== 'Timeout')) return false;
     return now - e.confirmedAt <= staleIfErrorMs;
   }
@@ -191,7 +176,7 @@ export function createCachingPlaylistSource(inner: PlaylistSource, o: CachingPla
       if (!known) throw new Error(`storage answered 304 Not Modified for ${key} without a conditional request`);
       counters.notModified++;
       known.confirmedAt = now;
-      known.freshUntil = now + freshFor(known.freshness);
+      known.freshUntil = now + freshFor(known.object.facts);
       // Re-insert: refreshes its recency (and puts it back if it was evicted meanwhile).
       cache?.set(key, known);
       return known;

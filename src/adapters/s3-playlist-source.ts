@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ServiceConfig } from '../config.js';
+import type { PlaylistFacts } from '../core/hls/facts.js';
 
 export type SourceErrorCode = 'NotFound' | 'Denied' | 'Upstream' | 'Timeout' | 'TooLarge';
 
@@ -33,6 +34,11 @@ export interface PlaylistObject {
   etag?: string;
   lastModified?: Date;
   notModified?: false;
+  /**
+   * What the body's tags say (kind, target duration, imports), when the source already scanned it
+   * (the caching source does, once per fetched body). Absent: call playlistFacts(body).
+   */
+  facts?: PlaylistFacts;
 }
 
 export interface NotModified {

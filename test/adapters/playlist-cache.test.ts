@@ -1,6 +1,7 @@
-// The origin cache (src/services/playlist-cache.ts): hits, conditional revalidation, live expiry at
-// half the target duration, single flight, errors never cached, stale-if-error, the byte bound, and
-// the real 304 path against an S3-compatible store. Time is an injected clock; no sleeps.
+// The origin cache (src/adapters/playlist-cache.ts): hits, conditional revalidation, live expiry at
+// half the target duration, facts handed out with each body, single flight, errors never cached,
+// stale-if-error, the byte bound, and the real 304 path against an S3-compatible store. Time is an
+// injected clock; no sleeps.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCachingPlaylistSource, playlistFreshness } from '../../src/adapters/playlist-cache.js';
@@ -101,6 +102,43 @@ describe('createCachingPlaylistSource', () => {
     const etag = (a as PlaylistObject).etag!;
     expect(await cached.get('v/index.m3u8', { ifNoneMatch: etag })).toEqual({ key: 'v/index.m3u8', notModified: true, etag });
     expect(store.calls).toHaveLength(1);
+  });
+
+  it('when a playlist is handed out, then it carries its facts, scanned once per fetched body', async () => {
+    const store = fakeStore();
+    const media = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-DEFINE:IMPORT="dir"\n#EXTINF:4,\n{$dir}/a.ts\n';
+    store.put('v/a/index.m3u8', media);
+    store.put('v/index.m3u8', MASTER);
+    const c = clock();
+    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 1000, clock: c.fn });
+    const first = (await cached.get('v/a/index.m3u8')) as PlaylistObject;
+    expect(first.facts).toEqual({ kind: 'live', targetDuration: 4, importsVariables: true });
+    expect(((await cached.get('v/index.m3u8')) as PlaylistObject).facts).toEqual({ kind: 'multivariant', importsVariables: false });
+    // A hit and a 304 hand out the same object, facts included: nothing is scanned again.
+    expect(await cached.get('v/a/index.m3u8')).toBe(first);
+    c.now += 2000;
+    expect(await cached.get('v/a/index.m3u8')).toBe(first);
+    expect(cached.stats().notModified).toBe(1);
+    // New bytes: new facts.
+    store.put('v/a/index.m3u8', vod(1));
+    c.now += 2000;
+    const changed = (await cached.get('v/a/index.m3u8')) as PlaylistObject;
+    expect(changed.facts).toEqual({ kind: 'finished', targetDuration: 6, importsVariables: false });
+    expect(changed.body).not.toBe(first.body);
+  });
+
+  it('when the inner source already gives facts, then they are kept, and its objects are not modified', async () => {
+    const body = Buffer.from(vod(1));
+    const given = { kind: 'finished' as const, targetDuration: 6, importsVariables: false };
+    const inner: PlaylistObject = { key: 'v/index.m3u8', body, etag: '"1"', facts: given };
+    const plain: PlaylistObject = { key: 'v/plain.m3u8', body, etag: '"2"' };
+    const source: PlaylistSource = { get: async (key) => (key === inner.key ? inner : plain), ping: async () => {} };
+    const cached = createCachingPlaylistSource(source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000 });
+    expect(((await cached.get(inner.key)) as PlaylistObject).facts).toBe(given);
+    const out = (await cached.get(plain.key)) as PlaylistObject;
+    expect(out.facts).toEqual(given);
+    expect(out.body).toBe(body); // the same bytes: per-body memos downstream still hit
+    expect(plain.facts).toBeUndefined();
   });
 
   it('when a VOD is older than the interval, then it is revalidated with If-None-Match: 304 keeps it, a change replaces it', async () => {

@@ -17,7 +17,8 @@
 // a quoted attribute is replaced; the quotes stay.
 //
 // Modules: text.ts (input checks, 4.1), tags.ts (the tags read, 4.3), attribute-list.ts (4.2),
-// variables.ts (EXT-X-DEFINE, 8216bis), uris.ts (resolution), compile.ts, render.ts, errors.ts.
+// variables.ts (EXT-X-DEFINE, 8216bis), uris.ts (resolution), compile.ts, render.ts, errors.ts, and
+// facts.ts (a cheap scan of what a body is, for layers that must not compile it).
 //
 // m3u8-parser is not used here: it does not round-trip text. The tests use it as a second,
 // independent parser to check that a rewrite kept the presentation.
@@ -29,6 +30,7 @@ export { renderPlaylist, type RenderOptions } from './render.js';
 export { PlaylistError, type PlaylistErrorCode } from './errors.js';
 export type { Slot } from './uris.js';
 export type { OutOfScopeReason } from '../scope.js';
+export { playlistFacts, type PlaylistFacts } from './facts.js';
 
 /** compilePlaylist then renderPlaylist, for one-off use (CLI, tests). */
 export function rewritePlaylist(text: string | Uint8Array, o: CompileOptions & RenderOptions): { text: string; compiled: CompiledPlaylist } {
