@@ -1,10 +1,22 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SigningKey } from '../src/core/cloudfront/signer.js';
-import { catalogDatabaseUrl, ConfigError, describeConfig, embeddedDefaults, loadConfig, type LoadedConfig, type ServiceConfig } from '../src/config.js';
+import {
+  catalogDatabaseUrl,
+  ConfigError,
+  describeConfig,
+  embeddedDefaults,
+  loadConfig,
+  shownDefault,
+  VARIABLE_NAMES,
+  VARIABLES,
+  type Applies,
+  type LoadedConfig,
+  type ServiceConfig,
+} from '../src/config.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const RSA_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -491,5 +503,61 @@ describe('describeConfig', () => {
 
   it('shows an absent admin token as undefined', () => {
     expect(describeConfig(aws()).adminToken).toBeUndefined();
+  });
+});
+
+describe('the configuration table, .env.example and the README agree', () => {
+  const root = join(import.meta.dirname, '..');
+  const names = new Set<string>(VARIABLE_NAMES);
+  const READ_BY: Record<Applies, string> = { aws: 'AWS', embedded: 'embedded', both: 'both' };
+
+  /** `.env.example`: `#NAME=value` lines (the value shown is the default, empty for none). */
+  function envExample(): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (const line of readFileSync(join(root, '.env.example'), 'utf8').split('\n')) {
+      const m = /^#?([A-Z][A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) found.set(m[1]!, [...(found.get(m[1]!) ?? []), m[2]!]);
+    }
+    return found;
+  }
+
+  /** The README's configuration table: each row's variables with its default cell and its "Read by" cell. */
+  function readmeTable(): Map<string, { default: string; readBy: string }[]> {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    const found = new Map<string, { default: string; readBy: string }[]>();
+    for (const row of rows) {
+      const [variables = '', defaultCell = '', readBy = ''] = row.split(' | ').map((c) => c.replace(/^\| /, ''));
+      // The default: `—` (none), else the first code span of the cell.
+      const shownValue = defaultCell.startsWith('—') ? '—' : (/^`([^`]*)`/.exec(defaultCell)?.[1] ?? `unreadable: ${defaultCell}`);
+      for (const m of variables.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) found.set(m[1]!, [...(found.get(m[1]!) ?? []), { default: shownValue, readBy }]);
+    }
+    expect(rows.length).toBeGreaterThan(20);
+    return found;
+  }
+
+  it('lists every variable of the table once in .env.example, with its default', () => {
+    const found = envExample();
+    for (const name of VARIABLE_NAMES) {
+      expect(found.get(name), name).toEqual([shownDefault(name) ?? '']);
+    }
+    expect([...found.keys()].filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it('lists every variable of the table once in the README table, with its default and who reads it', () => {
+    const found = readmeTable();
+    for (const name of VARIABLE_NAMES) {
+      expect(found.get(name), name).toEqual([{ default: shownDefault(name) ?? '—', readBy: READ_BY[VARIABLES[name].applies] }]);
+    }
+    expect([...found.keys()].filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it('marks the secrets, and every default passes its own schema', () => {
+    expect(VARIABLE_NAMES.filter((n) => VARIABLES[n].secret)).toEqual(['CLOUDFRONT_PRIVATE_KEY', 'VIEWER_JWT_SECRET', 'ADMIN_TOKEN']);
+    for (const name of VARIABLE_NAMES) {
+      const shownValue = shownDefault(name);
+      if (shownValue !== undefined) expect(VARIABLES[name].schema.parse(shownValue), name).toEqual(VARIABLES[name].default);
+    }
   });
 });
