@@ -20,6 +20,7 @@ import { SourceError, type PlaylistSource } from '../../src/adapters/s3-playlist
 import { createPlaybackCache, encodedBody, negotiateEncoding } from '../../src/playback/playback-cache.js';
 import { loadSigningKey, type SigningKey } from '../../src/core/cloudfront/signer.js';
 import { verifiedCookiePolicy } from '../helpers/cloudfront.js';
+import { testConfig } from '../helpers/app.js';
 import { verifiedUrlPolicy } from '../helpers/cloudfront.js';
 import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../helpers/keys.js';
 
@@ -358,12 +359,11 @@ describe('through the app', () => {
       signingKey: s.key,
       clock: () => s.clock.now,
       logger: pino({ level: 'silent' }),
-      config: {
+      config: testConfig({
         cdnBaseUrl: CDN,
-        signing: { keyPairId: 'KTEST', privateKeyPem: s.pair.privateKeyPem, hash: 'SHA256', mode: 'wildcard', ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW },
-        trustProxy: false,
+        signing: { mode: 'wildcard', ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW },
         s3: { maxPlaylistBytes: 1 << 22 },
-      },
+      }),
       playbackCache: s.deps.playbackCache!,
     });
     try {
