@@ -76,7 +76,7 @@ export interface CachingPlaylistSource extends PlaylistSource {
 /** What a playlist is, as far as caching is concerned. */
 export type PlaylistFreshness = Pick<PlaylistFacts, 'kind' | 'targetDuration'>;
 
-/** The caching part of playlistFacts (core/hls/facts.ts), which the cache uses. */
+/** playlistFacts (core/hls/facts.ts) without importsVariables: what the freshness rules read. */
 export function playlistFreshness(body: Uint8Array): PlaylistFreshness {
   const { kind, targetDuration } = playlistFacts(body);
   return targetDuration === undefined ? { kind } : { kind, targetDuration };

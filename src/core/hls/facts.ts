@@ -1,12 +1,14 @@
 // What other layers need to know about a playlist body without compiling it: how long it may be
-// cached and whether compiling it needs the multivariant playlist's variables. RFC 8216 section
-// 4.3.3 (EXT-X-TARGETDURATION, EXT-X-ENDLIST, EXT-X-PLAYLIST-TYPE), 4.3.4 (the multivariant tags),
-// 8216bis 4.4.2.3 (EXT-X-DEFINE IMPORT).
+// cached and whether compiling it needs the multivariant playlist's variables. RFC 8216 sections
+// 4.3.2.1 (EXTINF), 4.3.3 (EXT-X-TARGETDURATION, EXT-X-ENDLIST, EXT-X-PLAYLIST-TYPE), 4.3.4 (the
+// multivariant tags), 8216bis 4.4.2.3 (EXT-X-DEFINE IMPORT).
 //
 // A cheap scan, not a parse: no decoding, no validation (a body compile.ts would refuse still gets
 // facts), a handful of native byte searches for the tags that matter, each kept only where it
-// starts a line (after blanks). Lines end at LF or CR; for EXT-X-DEFINE also at U+2028/U+2029,
-// as the playback layer's earlier check read the body as UTF-8 text.
+// starts a line (after blanks). Lines end at LF or CR; for the EXT-X-DEFINE check also at
+// U+2028/U+2029: the answers are exactly those of the regular expressions this scan replaced (one
+// of them ran on the UTF-8 text, where those end a line).
+import { MEDIA_TAGS, MULTIVARIANT_TAGS } from './tags.js';
 
 export interface PlaylistFacts {
   /**
@@ -26,21 +28,24 @@ const CR = 0x0d;
 /** U+2028 and U+2029 in UTF-8: E2 80 A8, E2 80 A9. */
 const LS_PS_LEAD = 0xe2;
 
-/** Whitespace after a tag name that still ends the name: space, TAB, VT, FF, NBSP (Latin-1), CR, LF. */
+/** What ends a media tag's name: ':' or whitespace (space, TAB, VT, FF, NBSP in Latin-1, CR, LF). */
 const NAME_END = new Set([0x3a /* : */, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]);
 
+/** The facts of a body; linear in its size, whatever its shape. */
 export function playlistFacts(body: Uint8Array): PlaylistFacts {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let kind: PlaylistFacts['kind'] = 'other';
   if (someTagLine(buf, '#EXT-X-ENDLIST', isLineEnd) || someTagLine(buf, '#EXT-X-PLAYLIST-TYPE:', isVod)) kind = 'finished';
-  else if (MULTIVARIANT_TAGS.some((tag) => someTagLine(buf, tag, always))) kind = 'multivariant';
-  else if (MEDIA_TAGS.some((tag) => someTagLine(buf, tag, endsName))) kind = 'live';
+  else if (MULTIVARIANT_PREFIXES.some((tag) => someTagLine(buf, tag, always))) kind = 'multivariant';
+  else if (MEDIA_PREFIXES.some((tag) => someTagLine(buf, tag, endsName))) kind = 'live';
   const targetDuration = firstTargetDuration(buf);
   return { kind, ...(targetDuration === undefined ? {} : { targetDuration }), importsVariables: importsVariables(buf) };
 }
 
-const MULTIVARIANT_TAGS = ['#EXT-X-STREAM-INF:', '#EXT-X-I-FRAME-STREAM-INF:', '#EXT-X-MEDIA:'];
-const MEDIA_TAGS = ['#EXTINF', '#EXT-X-TARGETDURATION'];
+// The same tags as compile.ts's kind check. A multivariant tag counts only with its ':' (they all
+// carry attributes); a media tag when its name ends (endsName).
+const MULTIVARIANT_PREFIXES = [...MULTIVARIANT_TAGS].map((tag) => `#${tag}:`);
+const MEDIA_PREFIXES = [...MEDIA_TAGS].map((tag) => `#${tag}`);
 
 /** What follows a tag (from offset `at`) for the line to count. */
 type Rest = (buf: Buffer, at: number) => boolean;
