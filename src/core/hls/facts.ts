@@ -35,7 +35,7 @@ const NAME_END = new Set([0x3a /* : */, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0
 export function playlistFacts(body: Uint8Array): PlaylistFacts {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let kind: PlaylistFacts['kind'] = 'other';
-  if (someTagLine(buf, '#EXT-X-ENDLIST', isLineEnd) || someTagLine(buf, '#EXT-X-PLAYLIST-TYPE:', isVod)) kind = 'finished';
+  if (someTagLine(buf, ENDLIST, isLineEnd) || someTagLine(buf, PLAYLIST_TYPE, isVod)) kind = 'finished';
   else if (MULTIVARIANT_PREFIXES.some((tag) => someTagLine(buf, tag, always))) kind = 'multivariant';
   else if (MEDIA_PREFIXES.some((tag) => someTagLine(buf, tag, endsName))) kind = 'live';
   const targetDuration = firstTargetDuration(buf);
@@ -44,8 +44,18 @@ export function playlistFacts(body: Uint8Array): PlaylistFacts {
 
 // The same tags as compile.ts's kind check. A multivariant tag counts only with its ':' (they all
 // carry attributes); a media tag when its name ends (endsName).
-const MULTIVARIANT_PREFIXES = [...MULTIVARIANT_TAGS].map((tag) => `#${tag}:`);
-const MEDIA_PREFIXES = [...MEDIA_TAGS].map((tag) => `#${tag}`);
+const MULTIVARIANT_PREFIXES = [...MULTIVARIANT_TAGS].map((tag) => needle(`#${tag}:`));
+const MEDIA_PREFIXES = [...MEDIA_TAGS].map((tag) => needle(`#${tag}`));
+const ENDLIST = needle('#EXT-X-ENDLIST');
+const PLAYLIST_TYPE = needle('#EXT-X-PLAYLIST-TYPE:');
+const TARGET_DURATION = needle('#EXT-X-TARGETDURATION:');
+const DEFINE = needle('#EXT-X-DEFINE:');
+const IMPORT = needle('IMPORT=');
+
+/** Searched for as bytes: a string needle would be encoded again on every indexOf. */
+function needle(ascii: string): Buffer {
+  return Buffer.from(ascii, 'latin1');
+}
 
 /** What follows a tag (from offset `at`) for the line to count. */
 type Rest = (buf: Buffer, at: number) => boolean;
@@ -67,14 +77,12 @@ const isVod: Rest = (buf, at) => {
 const endsName: Rest = (buf, at) => at < buf.length && NAME_END.has(buf[at] as number);
 
 /** Whether `tag` starts some line (after blanks) with `rest` true of what follows it. */
-function someTagLine(buf: Buffer, tag: string, rest: Rest): boolean {
+function someTagLine(buf: Buffer, tag: Buffer, rest: Rest): boolean {
   for (let p = buf.indexOf(tag); p !== -1; p = buf.indexOf(tag, p + 1)) {
     if (startsLine(buf, p, false) && rest(buf, p + tag.length)) return true;
   }
   return false;
 }
-
-const TARGET_DURATION = '#EXT-X-TARGETDURATION:';
 
 function firstTargetDuration(buf: Buffer): number | undefined {
   for (let p = buf.indexOf(TARGET_DURATION); p !== -1; p = buf.indexOf(TARGET_DURATION, p + 1)) {
@@ -87,9 +95,6 @@ function firstTargetDuration(buf: Buffer): number | undefined {
   }
   return undefined;
 }
-
-const DEFINE = '#EXT-X-DEFINE:';
-const IMPORT = 'IMPORT=';
 
 /** An EXT-X-DEFINE line holding `IMPORT=` after the ':', not as the tail of a longer name. */
 function importsVariables(buf: Buffer): boolean {
