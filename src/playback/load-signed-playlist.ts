@@ -18,7 +18,7 @@
 // Authorization is the routes' job and runs before this, on every request.
 import { keyToCdnUrl } from '../core/cdn-url.js';
 import type { Video } from '../adapters/catalog.js';
-import { compilePlaylist, PlaylistError, renderPlaylist, type CompiledPlaylist } from '../core/hls/manifest.js';
+import { compilePlaylist, playlistFacts, PlaylistError, renderPlaylist, type CompiledPlaylist } from '../core/hls/manifest.js';
 import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/media-signer.js';
 import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
@@ -144,21 +144,6 @@ function playlistFailure(err: PlaylistError, key: string): HttpError {
   }
 }
 
-// An EXT-X-DEFINE tag with an IMPORT attribute (a variable taken from the multivariant playlist).
-// Leading blanks are allowed, as manifest.ts allows them before a tag.
-const IMPORT_DEFINE = /^[ \t]*#EXT-X-DEFINE:.*\bIMPORT=/m;
-
-/** Whether a body imports variables; memoized per body instance (a caching source hands out the same one). */
-const importsMemo = new WeakMap<Uint8Array, boolean>();
-function usesImport(body: Uint8Array): boolean {
-  let v = importsMemo.get(body);
-  if (v === undefined) {
-    v = IMPORT_DEFINE.test(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    importsMemo.set(body, v);
-  }
-  return v;
-}
-
 async function load(deps: PlaybackDeps, key: string): Promise<PlaylistObject> {
   let object;
   try {
@@ -274,7 +259,7 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
   // A media playlist may import variables from the multivariant playlist (EXT-X-DEFINE:IMPORT);
   // the viewer's player already has them, we have to read that playlist again to know them.
   let imported: { variables: Record<string, string>; cacheable: boolean } | undefined;
-  if (o.relPath !== undefined && usesImport(object.body)) {
+  if (o.relPath !== undefined && (object.facts ?? playlistFacts(object.body)).importsVariables) {
     const top = compile(await load(deps, video.playlistKey), video.playlistKey, rootUrl, deps, o.query);
     imported = { variables: top.compiled.variables, cacheable: top.compiledKey !== undefined };
   }

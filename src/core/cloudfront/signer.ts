@@ -5,7 +5,8 @@
 // (so the string it signs can differ from the WHATWG-normalized URL a browser requests, e.g. for
 // `'`, `~`, non-ASCII), and it takes a PEM string per call, re-parsing the key for every signature.
 // The policy JSON and the URL-safe base64 follow the same CloudFront rules the library implements;
-// test/core/cloudfront/signer.test.ts cross-checks our output against the library on plain URLs.
+// test/core/cloudfront/signer.test.ts cross-checks our output against the library: canned and
+// custom policies, signed URLs and signed cookies.
 import { createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 
