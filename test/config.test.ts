@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -558,6 +558,18 @@ describe('the configuration table, .env.example and the README agree', () => {
     for (const name of VARIABLE_NAMES) {
       const shownValue = shownDefault(name);
       if (shownValue !== undefined) expect(VARIABLES[name].schema.parse(shownValue), name).toEqual(VARIABLES[name].default);
+    }
+  });
+});
+
+describe('the config module', () => {
+  it('depends only on src/core and src/adapters (never on src/http or src/playback)', () => {
+    const src = join(import.meta.dirname, '..', 'src');
+    const files = ['config.ts', ...readdirSync(join(src, 'config')).map((f) => join('config', f))];
+    for (const file of files) {
+      const imports = [...readFileSync(join(src, file), 'utf8').matchAll(/^(?:import|export)[^;]*?from '([^']+)'/gms)].map((m) => m[1]!);
+      expect(imports.length, file).toBeGreaterThan(0);
+      expect(imports.filter((i) => /\/(http|playback|local|cli|edge|views)\//.test(i)), file).toEqual([]);
     }
   });
 });

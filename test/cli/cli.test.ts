@@ -130,6 +130,47 @@ describe('sign', () => {
   });
 });
 
+describe('keys from the environment (read as the service reads them)', () => {
+  const url = 'https://cdn.example/v1/a.ts';
+
+  it('takes CLOUDFRONT_PRIVATE_KEY as PEM text with \\n escapes, and CLOUDFRONT_HASH_ALGORITHM', async () => {
+    const pem = readFileSync(join(ecDir, 'private_key.pem'), 'utf8').trim().replace(/\n/g, '\\n');
+    const r = await run(['sign', url, '--expires', '+1h'], { CLOUDFRONT_KEY_PAIR_ID: 'KPEM', CLOUDFRONT_PRIVATE_KEY: `"${pem}"`, CLOUDFRONT_HASH_ALGORITHM: 'sha-256' });
+    expect(r.code).toBe(0);
+    expect(new URL(r.out).searchParams.get('Hash-Algorithm')).toBe('SHA256');
+    expect(new URL(r.out).searchParams.get('Key-Pair-Id')).toBe('KPEM');
+  });
+
+  it.each([
+    [{ CLOUDFRONT_KEY_PAIR_ID: 'K', CLOUDFRONT_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }, 'CLOUDFRONT_PRIVATE_KEY_FILE: cannot read "/nonexistent/key.pem": no such file'],
+    [{ CLOUDFRONT_KEY_PAIR_ID: 'K', CLOUDFRONT_PRIVATE_KEY_FILE: 'x.pem', CLOUDFRONT_PRIVATE_KEY: 'pem' }, 'CLOUDFRONT_PRIVATE_KEY: set either CLOUDFRONT_PRIVATE_KEY or CLOUDFRONT_PRIVATE_KEY_FILE, not both'],
+    [{ CLOUDFRONT_KEY_PAIR_ID: 'K 1', CLOUDFRONT_PRIVATE_KEY_FILE: 'rsa' }, 'CLOUDFRONT_KEY_PAIR_ID: expected a CloudFront public key id (letters, digits, - and _), e.g. K2JCJMDEHXQW5F, got "K 1"'],
+    [{ CLOUDFRONT_KEY_PAIR_ID: 'K', CLOUDFRONT_PRIVATE_KEY_FILE: 'rsa', CLOUDFRONT_HASH_ALGORITHM: 'MD5' }, 'CLOUDFRONT_HASH_ALGORITHM: expected one of SHA1, SHA256, got "MD5"'],
+  ])('names the bad variable with the service\'s message: %j', async (env, message) => {
+    const withKey = { ...env, ...(env.CLOUDFRONT_PRIVATE_KEY_FILE === 'rsa' ? { CLOUDFRONT_PRIVATE_KEY_FILE: join(rsaDir, 'private_key.pem') } : {}) };
+    const r = await run(['sign', url, '--expires', '+1h'], withKey);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`hlsgate sign: ${message}`);
+    expect(r.out).toBe('');
+  });
+
+  it('lets the flags win over the variables they replace (a bad variable a flag replaces is not read)', async () => {
+    const r = await run(['sign', url, '--expires', '+1h', '--key-pair-id', 'KFLAG', '--hash', 'SHA1'], {
+      CLOUDFRONT_KEY_PAIR_ID: 'not valid',
+      CLOUDFRONT_HASH_ALGORITHM: 'MD5',
+      CLOUDFRONT_PRIVATE_KEY_FILE: join(rsaDir, 'private_key.pem'),
+    });
+    expect(r.code).toBe(0);
+    expect(new URL(r.out).searchParams.get('Key-Pair-Id')).toBe('KFLAG');
+  });
+
+  it('says how to give a key when there is none', async () => {
+    const r = await run(['sign', url, '--expires', '+1h', '--key-pair-id', 'K']);
+    expect(r.err).toBe('hlsgate sign: no private key: pass --private-key-file or set CLOUDFRONT_PRIVATE_KEY_FILE / CLOUDFRONT_PRIVATE_KEY');
+    expect(r.code).toBe(2);
+  });
+});
+
 describe('verify', () => {
   const url = 'https://cdn.example/videos/v1/seg 1.ts';
   const env = () => ({ CLOUDFRONT_KEY_PAIR_ID: 'KV', CLOUDFRONT_PRIVATE_KEY_FILE: join(rsaDir, 'private_key.pem') });
