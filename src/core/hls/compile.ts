@@ -103,7 +103,7 @@ function onEndList(c: Compiler): void {
   c.timing.endList = true;
 }
 
-/** EXT-X-PLAYLIST-TYPE:<VOD|EVENT> (4.3.3.5); another value is ignored, as players do. */
+/** EXT-X-PLAYLIST-TYPE:<VOD|EVENT> (4.3.3.5); another value counts as no type. */
 function onPlaylistType(c: Compiler, from: number, to: number): void {
   const value = c.text.slice(from, to).trim();
   if (value === 'VOD' || value === 'EVENT') c.timing.playlistType = value;
