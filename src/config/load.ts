@@ -242,7 +242,9 @@ export function loadConfig(env: Environment, readFile: ReadFile = defaultReadFil
  * defaults. startEmbedded starts from these, so a test's stack and `npm start` agree.
  */
 export function embeddedDefaults(): EmbeddedConfig {
-  const { kind: _kind, ...config } = loadConfig({}) as Extract<LoadedConfig, { kind: 'embedded' }>;
+  const loaded = loadConfig({});
+  if (loaded.kind !== 'embedded') throw new Error('an empty environment is the embedded demo');
+  const { kind: _kind, ...config } = loaded;
   return config;
 }
 
