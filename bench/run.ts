@@ -1,4 +1,4 @@
-// `npm run bench`: hlsgate against the naive way and against a static floor (issue 5).
+// `npm run bench`: hlsgate against the naive way and against a static floor.
 //
 //   npm run bench                          every case, 10 s each (naive: 20 s)
 //   npm run bench -- --duration 3          shorter cases

@@ -120,7 +120,7 @@ const SOURCE_FAILURE_MESSAGES: Record<SourceError['code'], string> = {
   Upstream: 'the storage could not be reached or failed; try again',
 };
 
-/** The status is the one SourceError carries (playlist-source.ts maps codes to 404/502/504). */
+/** The status is the one SourceError carries (s3-playlist-source.ts maps codes to 404/502/504). */
 function sourceFailure(err: SourceError): HttpError {
   return new HttpError(err.status, SOURCE_FAILURE_MESSAGES[err.code], { cause: err });
 }

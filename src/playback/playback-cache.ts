@@ -3,7 +3,7 @@
 // - compiled playlists, per (root URL, S3 key, ETag[, imported variables]): parsing and URI
 //   resolution happen once per version of a playlist;
 // - signers and signatures, per (mode, key pair, expiry, viewer address, resource): with expiries
-//   rounded up to a window (playback.ts), `wildcard` signs one policy per video per window and `url`
+//   rounded up to a window (load-signed-playlist.ts), `wildcard` signs one policy per video per window and `url`
 //   at most one policy per URI per window; the address is part of the key, so IP-bound signatures
 //   are never handed to another address;
 // - rendered responses that are the same for every viewer of a window (no IP binding), with their
@@ -11,7 +11,7 @@
 //   first render.
 //
 // Each part is an lru-cache bounded in bytes (estimated: UTF-16 string lengths, buffer lengths and
-// a per-entry overhead). Nothing here knows HTTP; playback.ts decides what may be shared.
+// a per-entry overhead). Nothing here knows HTTP; load-signed-playlist.ts decides what may be shared.
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress as brotliCb, constants as zc, gzip as gzipCb } from 'node:zlib';

@@ -1,4 +1,4 @@
-// Delivery side of issue 6 through createApp: CloudFront signed cookies (SIGNING_MODE=cookies), IP
+// Delivery through createApp: CloudFront signed cookies (SIGNING_MODE=cookies), IP
 // binding with the client address from X-Forwarded-For only via trusted proxies, the per-client
 // rate limit on playlists, and the security headers on every response.
 import request from 'supertest';

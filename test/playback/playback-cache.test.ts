@@ -1,4 +1,4 @@
-// The amortized playback path (issue 5): expiry rounding, signatures shared within a window and
+// The amortized playback path: expiry rounding, signatures shared within a window and
 // renewed after it, IP-bound responses never shared across addresses, compile once per ETag,
 // shared responses with gzip/brotli forms, cookies mode. Signatures are checked with the local
 // CloudFront verifier (cf-verify.ts) and, independently of it and of the signer, with the public key
