@@ -83,7 +83,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
     ...(o.ready ? { ready: o.ready } : {}),
   };
-  // Playlist requests never enter Express (app.ts, routes/playlists.ts).
+  // Playlist requests never enter Express (http/app.ts, http/playlists.ts).
   const server = createServer(createRequestListener(deps));
   // Keep-alive sockets outliving the load balancer's idle timeout cause spurious 502s there.
   server.keepAliveTimeout = 65_000;

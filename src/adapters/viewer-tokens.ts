@@ -19,7 +19,6 @@ export const VIDEOS_CLAIM = 'videos';
 export const MIN_SECRET_BYTES = 32;
 /** Longest token read (a cookie holds at most ~4 kB; a header line 16 kB). */
 export const MAX_TOKEN_LENGTH = 8192;
-export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
 /** Where the verification key comes from. */
 export type JwtKeySource =

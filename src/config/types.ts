@@ -32,7 +32,7 @@ export interface ServiceConfig {
     /** Expiries are rounded up to a multiple of this (SIGNATURE_WINDOW_SECONDS; 0 or 1: not rounded). */
     windowSeconds: number;
   };
-  /** In-memory caches (issue 5). */
+  /** In-memory caches: origin (playlist bytes) and playback (compiled, signatures, responses). */
   cache: CacheConfig;
   databaseUrl: string;
   adminToken?: string;
