@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (target === 'hlsgate') {
     const loaded = loadConfig(process.env);
     if (loaded.kind !== 'aws') throw new Error('bench: expected the AWS configuration');
-    const catalog = openCatalog('sqlite::memory:');
+    const catalog = openCatalog('sqlite::memory:', { clock: Date.now });
     await catalog.upsert({ id: VIDEO_ID, playlistKey: MASTER_KEY, title: 'Bench', rootPrefix: ROOT_PREFIX });
     const server = await startServer({ config: loaded.config, catalog, credentials });
     send({ ready: true, url: server.url });

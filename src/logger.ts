@@ -33,7 +33,7 @@ export const REDACT_PATHS: string[] = SECRET_NAMES.flatMap((name) => {
 
 export interface LoggerOptions {
   /** pino level; `silent` turns logging off (tests). */
-  level?: LevelWithSilent | string;
+  level?: LevelWithSilent;
   /** Where lines go (stdout by default). */
   destination?: DestinationStream;
 }

@@ -57,7 +57,8 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const { config } = o;
   const logger = o.logger ?? createLogger({ level: config.logLevel });
   const ownsCatalog = o.catalog === undefined;
-  const catalog = o.catalog ?? (await openCatalog(config.databaseUrl));
+  const clock = o.clock ?? Date.now;
+  const catalog = o.catalog ?? openCatalog(config.databaseUrl, { clock });
   const client = createS3Client(config.s3, o.credentials);
   const s3Source = createS3PlaylistSource({
     client,
@@ -66,8 +67,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     maxBytes: config.s3.maxPlaylistBytes,
     onError: (info) => logger.warn({ storage: info }, `storage error ${info.code}: ${info.cause}`),
   });
-  const clock = o.clock ?? Date.now;
-  // Issue 5: the origin cache (revalidated, single-flight) in front of S3; compiled playlists,
+  // The origin cache (revalidated, single-flight) in front of S3; compiled playlists,
   // signatures (expiries rounded up to the window) and shared responses in the playback cache.
   const { cache } = config;
   const source = createCachingPlaylistSource(s3Source, { maxBytes: cache.playlistMaxBytes, vodRevalidateMs: cache.vodRevalidateSeconds * 1000, clock });

@@ -153,8 +153,8 @@ export interface Catalog {
 }
 
 export interface CatalogOptions {
-  /** Clock for createdAt/updatedAt (tests). */
-  now?: () => Date;
+  /** Current time, epoch milliseconds: createdAt/updatedAt. */
+  clock: () => number;
 }
 
 // Schema migrations: entry i brings the database from user_version i to i + 1. Append only.
@@ -221,7 +221,7 @@ function migrate(db: Database.Database): void {
  * Opens (creating on first run: parent directories, file, schema) the catalog named by a
  * DATABASE_URL. 'postgres://...' is recognized and refused until a PostgreSQL Catalog exists.
  */
-export function openCatalog(databaseUrl: string, options: CatalogOptions = {}): Catalog {
+export function openCatalog(databaseUrl: string, options: CatalogOptions): Catalog {
   const path = sqlitePath(databaseUrl);
   const memory = path === ':memory:';
   if (!memory) mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -235,7 +235,7 @@ export function openCatalog(databaseUrl: string, options: CatalogOptions = {}): 
     db.close();
     throw err;
   }
-  const now = options.now ?? (() => new Date());
+  const { clock } = options;
 
   const selectOne = db.prepare<[string], Row>('SELECT * FROM videos WHERE id = ?');
   const selectAll = db.prepare<[], Row>('SELECT * FROM videos ORDER BY title COLLATE NOCASE, id');
@@ -244,7 +244,7 @@ export function openCatalog(databaseUrl: string, options: CatalogOptions = {}): 
   const del = db.prepare('DELETE FROM videos WHERE id = ?');
 
   const upsertTx = db.transaction((v: VideoInput): { video: Video; created: boolean } => {
-    const stamp = now().toISOString();
+    const stamp = new Date(clock()).toISOString();
     const title = v.title ?? v.id;
     const rootPrefix = v.rootPrefix ?? defaultRootPrefix(v.playlistKey);
     const existing = selectOne.get(v.id);
@@ -256,29 +256,38 @@ export function openCatalog(databaseUrl: string, options: CatalogOptions = {}): 
     return { video: { id: v.id, title, playlistKey: v.playlistKey, rootPrefix, createdAt: stamp, updatedAt: stamp }, created: true };
   });
 
+  // better-sqlite3 is synchronous; the Catalog interface is asynchronous (other stores are not).
   return {
-    async get(id) {
-      if (!isValidVideoId(id)) return undefined;
-      const row = selectOne.get(id);
-      return row ? toVideo(row) : undefined;
-    },
-    async list() {
-      return selectAll.all().map(toVideo);
-    },
-    async upsert(v) {
-      // Re-validate: callers other than the admin API (CLI, seeding) must not bypass the rules.
-      const input = parseVideoInput({ id: v.id, playlistKey: v.playlistKey, title: v.title, rootPrefix: v.rootPrefix });
-      return upsertTx.immediate(input);
-    },
-    async remove(id) {
-      if (!isValidVideoId(id)) return false;
-      return del.run(id).changes > 0;
-    },
-    async ping() {
-      db.prepare('SELECT 1').get();
-    },
-    async close() {
-      if (db.open) db.close();
-    },
+    get: (id) =>
+      settle(() => {
+        if (!isValidVideoId(id)) return undefined;
+        const row = selectOne.get(id);
+        return row ? toVideo(row) : undefined;
+      }),
+    list: () => settle(() => selectAll.all().map(toVideo)),
+    upsert: (v) =>
+      settle(() => {
+        // Re-validate: callers other than the admin API (CLI, seeding) must not bypass the rules.
+        const input = parseVideoInput({ id: v.id, playlistKey: v.playlistKey, title: v.title, rootPrefix: v.rootPrefix });
+        return upsertTx.immediate(input);
+      }),
+    remove: (id) => settle(() => isValidVideoId(id) && del.run(id).changes > 0),
+    ping: () =>
+      settle(() => {
+        db.prepare('SELECT 1').get();
+      }),
+    close: () =>
+      settle(() => {
+        if (db.open) db.close();
+      }),
   };
+}
+
+/** The result of a synchronous step as a promise; what it throws becomes the rejection. */
+function settle<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }

@@ -35,8 +35,8 @@ export interface CachingPlaylistSourceOptions {
   maxBytes: number;
   /** How long a finished (VOD) or multivariant playlist is served before a conditional GET. */
   vodRevalidateMs: number;
-  /** Current time, epoch milliseconds. Default Date.now. */
-  clock?: () => number;
+  /** Current time, epoch milliseconds. */
+  clock: () => number;
   /** Longest a cached VOD copy is served past its last confirmation while S3 fails; default 300 000 ms; 0 disables stale-if-error. */
   staleIfErrorMs?: number;
   /** After a failed revalidation answered from the cached copy, S3 is not asked again for this long; default min(5000, vodRevalidateMs). */
@@ -97,25 +97,28 @@ const ENTRY_OVERHEAD = 256;
 /** Waits for `p`, or rejects with the signal's reason as soon as `signal` aborts. */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason as unknown);
+  // An abort reason is whatever the caller gave AbortController.abort(): passed on as it is.
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as unknown);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (err: unknown) => {
+      (err: Error) => {
         signal.removeEventListener('abort', onAbort);
-        reject(err as Error);
+        reject(err);
       },
     );
   });
 }
 
 export function createCachingPlaylistSource(inner: PlaylistSource, o: CachingPlaylistSourceOptions): CachingPlaylistSource {
-  const clock = o.clock ?? Date.now;
+  const { clock } = o;
   const vodMs = Math.max(0, o.vodRevalidateMs);
   const staleIfErrorMs = o.staleIfErrorMs ?? 300_000;
   const errorRetryMs = o.errorRetryMs ?? Math.min(5000, vodMs);

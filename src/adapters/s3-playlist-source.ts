@@ -164,6 +164,8 @@ export function createS3PlaylistSource(o: S3PlaylistSourceOptions): PlaylistSour
     const ac = new AbortController();
     let onAbort!: () => void;
     const stopped = new Promise<never>((_, reject) => {
+      // The caller's abort reason is passed on as it is; ours is a Deadline.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       onAbort = () => reject(signal?.aborted ? signal.reason : new Deadline());
     });
     stopped.catch(() => {}); // handled by the race below; avoid an unhandled rejection if work wins

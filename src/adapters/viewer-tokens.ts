@@ -141,7 +141,7 @@ function videosOf(payload: JWTPayload): string[] | undefined {
   const claim = payload[VIDEOS_CLAIM];
   if (claim === undefined) return undefined;
   if (typeof claim === 'string') return [claim];
-  if (Array.isArray(claim) && claim.every((v) => typeof v === 'string')) return claim as string[];
+  if (Array.isArray(claim) && claim.every((v) => typeof v === 'string')) return claim;
   throw new errors.JWTClaimValidationFailed(`"${VIDEOS_CLAIM}" claim must be a list of video ids`, payload, VIDEOS_CLAIM, 'invalid');
 }
 

@@ -12,7 +12,7 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 export function parse(args: string[], options: OptionSpec): { flags: Flags; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { flags: values as Flags, positionals };
+    return { flags: values, positionals };
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }

@@ -32,8 +32,9 @@ export const rewrite: Command = {
     if (!rootUrl.endsWith('/') || !playlistUrl.href.startsWith(rootUrl)) {
       throw new UsageError(`--root-url: "${rootUrl}" must be a folder URL (ending in /) containing the playlist`);
     }
-    const mode = (str(flags, 'mode') ?? 'wildcard') as SigningMode;
-    if (mode !== 'url' && mode !== 'wildcard') throw new UsageError(`--mode: "${mode}" is not url or wildcard`);
+    const modeText = str(flags, 'mode') ?? 'wildcard';
+    if (modeText !== 'url' && modeText !== 'wildcard') throw new UsageError(`--mode: "${modeText}" is not url or wildcard`);
+    const mode: SigningMode = modeText;
     const outOfScope = str(flags, 'out-of-scope') ?? 'refuse';
     if (outOfScope !== 'refuse' && outOfScope !== 'keep') throw new UsageError(`--out-of-scope: "${outOfScope}" is not refuse or keep`);
     const now = Math.floor(io.now() / 1000);

@@ -12,7 +12,7 @@ export const videos: Command = {
   async run(args, io) {
     const [sub, ...rest] = args;
     const { flags, positionals } = parse(rest, { title: { type: 'string' }, 'root-prefix': { type: 'string' } });
-    const catalog = openCatalog(catalogDatabaseUrl(io.env));
+    const catalog = openCatalog(catalogDatabaseUrl(io.env), { clock: io.now });
     try {
       if (sub === 'add') {
         const [id, playlistKey, ...extra] = positionals;

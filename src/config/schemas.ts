@@ -23,7 +23,7 @@ export const oneOf = <T extends string>(values: readonly [T, ...T[]], normalize:
     .string()
     .trim()
     .transform(normalize)
-    .pipe(z.enum(values, { error: `expected one of ${values.join(', ')}` })) as VariableSchema<T>;
+    .pipe(z.enum(values, { error: `expected one of ${values.join(', ')}` }));
 
 export const boolean: VariableSchema<boolean> = z
   .string()

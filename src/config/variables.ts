@@ -118,6 +118,6 @@ export const AWS_TRIGGERS = ['S3_BUCKET', 'CDN_BASE_URL', 'CLOUDFRONT_KEY_PAIR_I
 
 /** A default as `.env.example` and the README write it (undefined: the variable has none). */
 export function shownDefault(name: VariableName): string | undefined {
-  const value: unknown = VARIABLES[name].default;
+  const value: string | number | boolean | undefined = VARIABLES[name].default;
   return value === undefined ? undefined : String(value);
 }

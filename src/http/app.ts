@@ -129,10 +129,15 @@ function build(deps: AppDeps): { app: express.Express; listener: RequestListener
   });
   // Errors of the Express routes become responses in the one place the playlist handler uses too.
   routes.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    sendError(req, res, err, errorFormat(requestOf(req), () => req.accepts(['html', 'json'])), deps);
+    const accepts = (): string | false => req.accepts(['html', 'json']);
+    sendError(req, res, err, errorFormat(requestOf(req), accepts), deps);
   });
 
-  const listener: RequestListener = (req, res) => front(req, res, () => routes(req, res));
+  const listener: RequestListener = (req, res) => {
+    front(req, res, () => {
+      routes(req, res);
+    });
+  };
   const app = baseExpressApp(trust);
   app.use((req, res, next) => front(req, res, () => next()));
   app.use(routes);

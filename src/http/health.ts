@@ -10,9 +10,10 @@ import { SourceError } from '../adapters/s3-playlist-source.js';
 /** How long one readiness check may take before it counts as failed. */
 export const READY_CHECK_TIMEOUT_MS = 5_000;
 
-type CheckResult = 'ok' | string;
+/** 'ok', or a short reason. */
+type CheckResult = string;
 
-async function check(run: () => Promise<unknown> | unknown, timeoutMs: number): Promise<CheckResult> {
+async function check(run: () => Promise<unknown>, timeoutMs: number): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {
     timer = setTimeout(() => resolve(`timed out after ${timeoutMs} ms`), timeoutMs);
@@ -45,7 +46,7 @@ export function healthRouter(deps: AppDeps, o: { timeoutMs?: number } = {}): exp
   });
 
   router.get(READY_PATH, async (req, res) => {
-    const entries: [string, () => Promise<unknown> | unknown][] = [
+    const entries: [string, () => Promise<unknown>][] = [
       ['catalog', () => deps.catalog.ping()],
       ['storage', () => deps.source.ping()],
     ];

@@ -38,7 +38,8 @@ export function clientKey(address: string | undefined): string {
   const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
   const h = head ? head.split(':') : [];
   const t = address.includes('::') && tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  const zeros = new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0');
+  const groups = address.includes('::') ? [...h, ...zeros, ...t] : h;
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 

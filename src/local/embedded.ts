@@ -222,7 +222,10 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     });
     closers.unshift(() => s3.close());
     const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: LOCAL_REGION, credentials: s3.credentials });
-    closers.unshift(async () => s3Client.destroy());
+    closers.unshift(() => {
+      s3Client.destroy();
+      return Promise.resolve();
+    });
     await step('sample upload', s3.endpoint, () => uploadSamples(s3Client, LOCAL_BUCKET, samplesDir));
 
     // The app's origin must be known before the edge starts (CORS), so pick its port first.
@@ -247,7 +250,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     const edgeUrl = `http://${shownHost}:${edge.port}`;
 
     // 3. The catalog, with the sample videos registered.
-    const catalog: Catalog = openCatalog(databaseUrl);
+    const catalog: Catalog = openCatalog(databaseUrl, { clock: o.clock ?? Date.now });
     closers.unshift(() => catalog.close());
     for (const v of DEMO_VIDEOS) await catalog.upsert({ ...v });
 

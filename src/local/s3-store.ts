@@ -1,7 +1,6 @@
 // An S3-compatible store on loopback (s3rver), for the embedded demo stack and the tests.
 // Never part of the production path.
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 
 export interface LocalS3 {
@@ -33,7 +32,7 @@ export async function startLocalS3(o: LocalS3Options): Promise<LocalS3> {
     silent: true,
     configureBuckets: (o.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
-  const info = (await server.run()) as AddressInfo;
+  const info = await server.run();
   return {
     endpoint: `http://${host}:${info.port}`,
     port: info.port,

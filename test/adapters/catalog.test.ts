@@ -157,7 +157,7 @@ describe('SQLite catalog', () => {
   let clock = new Date('2025-01-01T00:00:00.000Z');
   beforeEach(() => {
     clock = new Date('2025-01-01T00:00:00.000Z');
-    catalog = openCatalog('sqlite::memory:', { now: () => clock });
+    catalog = openCatalog('sqlite::memory:', { clock: () => clock.getTime() });
   });
 
   it('creates, reads, lists, updates and removes', async () => {
@@ -249,7 +249,7 @@ describe('openCatalog with files', () => {
   it('creates parent directories and the file on first run, in WAL mode', async () => {
     const dir = tempDir();
     const file = join(dir, 'nested', 'deeper', 'hlsgate.db');
-    const catalog = openCatalog(`sqlite:${file}`);
+    const catalog = openCatalog(`sqlite:${file}`, { clock: Date.now });
     await catalog.upsert({ id: 'v1', playlistKey: 'a/b.m3u8' });
     await catalog.close();
     expect(existsSync(file)).toBe(true);
@@ -261,11 +261,11 @@ describe('openCatalog with files', () => {
 
   it('keeps data across reopen (sqlite:, sqlite:// and bare paths name the same file)', async () => {
     const file = join(tempDir(), 'c.db');
-    const first = openCatalog(`sqlite:${file}`);
+    const first = openCatalog(`sqlite:${file}`, { clock: Date.now });
     await first.upsert({ id: 'keep', playlistKey: 'k/index.m3u8', title: 'Kept' });
     await first.close();
     for (const url of [`sqlite:${file}`, `sqlite://${file}`, file]) {
-      const again = openCatalog(url);
+      const again = openCatalog(url, { clock: Date.now });
       expect(await again.get('keep')).toMatchObject({ id: 'keep', title: 'Kept', playlistKey: 'k/index.m3u8' });
       await again.close();
     }
@@ -277,7 +277,7 @@ describe('openCatalog with files', () => {
     db.exec('CREATE TABLE unrelated (x INTEGER)');
     db.prepare('INSERT INTO unrelated VALUES (42)').run();
     db.close();
-    const catalog = openCatalog(file);
+    const catalog = openCatalog(file, { clock: Date.now });
     await catalog.upsert({ id: 'v1', playlistKey: 'a.m3u8' });
     await catalog.close();
     const check = new Database(file, { readonly: true });
@@ -291,13 +291,13 @@ describe('openCatalog with files', () => {
     const db = new Database(file);
     db.pragma(`user_version = ${CATALOG_SCHEMA_VERSION + 1}`);
     db.close();
-    expect(() => openCatalog(file)).toThrow(/schema version \d+ is newer than this hlsgate understands/);
+    expect(() => openCatalog(file, { clock: Date.now })).toThrow(/schema version \d+ is newer than this hlsgate understands/);
   });
 
   it('refuses PostgreSQL (not implemented yet) and unknown schemes clearly', () => {
-    expect(() => openCatalog('postgres://u:p@db/hlsgate')).toThrow('PostgreSQL catalogs are not implemented yet; use sqlite:');
-    expect(() => openCatalog('postgresql://db/hlsgate')).toThrow(/not implemented yet/);
-    expect(() => openCatalog('mysql://db/hlsgate')).toThrow(/unsupported catalog database URL scheme "mysql:"/);
-    expect(() => openCatalog('sqlite:')).toThrow(/path is empty/);
+    expect(() => openCatalog('postgres://u:p@db/hlsgate', { clock: Date.now })).toThrow('PostgreSQL catalogs are not implemented yet; use sqlite:');
+    expect(() => openCatalog('postgresql://db/hlsgate', { clock: Date.now })).toThrow(/not implemented yet/);
+    expect(() => openCatalog('mysql://db/hlsgate', { clock: Date.now })).toThrow(/unsupported catalog database URL scheme "mysql:"/);
+    expect(() => openCatalog('sqlite:', { clock: Date.now })).toThrow(/path is empty/);
   });
 });

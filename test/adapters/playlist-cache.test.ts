@@ -133,7 +133,7 @@ describe('createCachingPlaylistSource', () => {
     const inner: PlaylistObject = { key: 'v/index.m3u8', body, etag: '"1"', facts: given };
     const plain: PlaylistObject = { key: 'v/plain.m3u8', body, etag: '"2"' };
     const source: PlaylistSource = { get: async (key) => (key === inner.key ? inner : plain), ping: async () => {} };
-    const cached = createCachingPlaylistSource(source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000, clock: Date.now });
     expect(((await cached.get(inner.key)) as PlaylistObject).facts).toBe(given);
     const out = (await cached.get(plain.key)) as PlaylistObject;
     expect(out.facts).toEqual(given);
@@ -231,7 +231,7 @@ describe('createCachingPlaylistSource', () => {
     store.put('v/index.m3u8', vod(3));
     let open!: () => void;
     store.state.gate = new Promise<void>((r) => (open = r));
-    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000, clock: Date.now });
     const waiting = Array.from({ length: 50 }, () => cached.get('v/index.m3u8'));
     await Promise.resolve();
     open();
@@ -257,7 +257,7 @@ describe('createCachingPlaylistSource', () => {
     store.put('v/index.m3u8', vod(3));
     let open!: () => void;
     store.state.gate = new Promise<void>((r) => (open = r));
-    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000, clock: Date.now });
     const ac = new AbortController();
     const leaving = cached.get('v/index.m3u8', { signal: ac.signal });
     const staying = cached.get('v/index.m3u8');
@@ -272,7 +272,7 @@ describe('createCachingPlaylistSource', () => {
     const store = fakeStore();
     store.put('v/index.m3u8', vod(3));
     store.state.fail = new SourceError('Upstream', 'v/index.m3u8', 'storage is unavailable');
-    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(store.source, { maxBytes: 1 << 20, vodRevalidateMs: 30_000, clock: Date.now });
     const results = await Promise.allSettled([cached.get('v/index.m3u8'), cached.get('v/index.m3u8')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(store.calls).toHaveLength(1);
@@ -343,7 +343,7 @@ describe('createCachingPlaylistSource', () => {
     const body = vod(100); // ~2 KB
     for (let i = 0; i < 50; i++) store.put(`v${i}/index.m3u8`, body);
     const maxBytes = 20 * 1024;
-    const cached = createCachingPlaylistSource(store.source, { maxBytes, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(store.source, { maxBytes, vodRevalidateMs: 30_000, clock: Date.now });
     for (let i = 0; i < 50; i++) await cached.get(`v${i}/index.m3u8`);
     const stats = cached.stats();
     expect(stats.bytes).toBeLessThanOrEqual(maxBytes);
@@ -358,7 +358,7 @@ describe('createCachingPlaylistSource', () => {
   it('when caching is off (maxBytes 0), then reads still share one S3 request but nothing is kept', async () => {
     const store = fakeStore();
     store.put('v/index.m3u8', vod(3));
-    const cached = createCachingPlaylistSource(store.source, { maxBytes: 0, vodRevalidateMs: 30_000 });
+    const cached = createCachingPlaylistSource(store.source, { maxBytes: 0, vodRevalidateMs: 30_000, clock: Date.now });
     await Promise.all([cached.get('v/index.m3u8'), cached.get('v/index.m3u8')]);
     await cached.get('v/index.m3u8');
     expect(store.calls).toHaveLength(2);

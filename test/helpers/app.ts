@@ -59,7 +59,7 @@ export function testApp(deps: TestAppDeps): ReturnType<typeof createApp> {
 
 /** An in-memory SQLite catalog holding `videos`. */
 export async function testCatalog(videos: readonly VideoInput[] = []): Promise<Catalog> {
-  const catalog = openCatalog('sqlite::memory:');
+  const catalog = openCatalog('sqlite::memory:', { clock: Date.now });
   for (const v of videos) await catalog.upsert(v);
   return catalog;
 }

@@ -23,7 +23,7 @@ function parse(text: string): Manifest {
 function show(v: unknown): string {
   let s: string;
   if (v instanceof Date) s = v.toISOString();
-  else if (typeof v === 'object' && v !== null) s = JSON.stringify(v) ?? String(v);
+  else if (typeof v === 'object' && v !== null) s = JSON.stringify(v) ?? Object.prototype.toString.call(v);
   else s = typeof v === 'string' ? JSON.stringify(v) : String(v);
   return s.length > MAX_VALUE_TEXT ? `${s.slice(0, MAX_VALUE_TEXT)}…` : s;
 }

@@ -28,7 +28,7 @@ function app(adminToken: string | null = TOKEN) {
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 beforeEach(() => {
-  catalog = openCatalog('sqlite::memory:');
+  catalog = openCatalog('sqlite::memory:', { clock: Date.now });
 });
 
 afterEach(async () => {

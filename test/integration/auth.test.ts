@@ -221,7 +221,7 @@ describe('VIEWER_AUTH=jwt: refusals', () => {
   });
 
   it('wrong audience and wrong issuer: 401', async () => {
-    const a = app({ viewerAuth: { ...JWT, audience: 'hlsgate', issuer: 'https://app.example.com' } } as AppOptions);
+    const a = app({ viewerAuth: { ...JWT, audience: 'hlsgate', issuer: 'https://app.example.com' } });
     const ok = await token({ aud: 'hlsgate', iss: 'https://app.example.com' });
     await request(a).get('/videos/v1/playlist.m3u8').set('Authorization', `Bearer ${ok}`).expect(200);
     const aud = await request(a).get('/videos/v1/playlist.m3u8').set('Authorization', `Bearer ${await token({ aud: 'billing', iss: 'https://app.example.com' })}`).expect(401);

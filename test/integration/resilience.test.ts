@@ -76,7 +76,7 @@ describe('health', () => {
   });
 
   it('when the catalog is closed, then /readyz is 503 naming the catalog', async () => {
-    const closed = openCatalog('sqlite::memory:');
+    const closed = openCatalog('sqlite::memory:', { clock: Date.now });
     await closed.close();
     const source = testPlaylistSource(s3, 2000);
     const app = makeApp(source, { catalog: closed });

@@ -98,7 +98,7 @@ describe('startServer', () => {
     });
     await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
     const endpoint = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
-    const catalog = openCatalog('sqlite::memory:');
+    const catalog = openCatalog('sqlite::memory:', { clock: Date.now });
     await catalog.upsert({ id: 's', playlistKey: 'v/s/index.m3u8' });
     const server = await startServer({ config: config({ endpoint, bucket: 'b', timeoutMs: 300 }), catalog, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     try {
@@ -121,7 +121,7 @@ describe('startServer', () => {
 describe('request logging and unexpected errors', () => {
   let catalog: Catalog;
   beforeAll(() => {
-    catalog = openCatalog('sqlite::memory:');
+    catalog = openCatalog('sqlite::memory:', { clock: Date.now });
   });
   afterAll(async () => {
     await catalog.close();
@@ -174,7 +174,7 @@ describe('request logging and unexpected errors', () => {
 
   it('when a handler fails unexpectedly, then 500 without a stack trace, and the error is logged', async () => {
     const out = capture();
-    const broken = openCatalog('sqlite::memory:');
+    const broken = openCatalog('sqlite::memory:', { clock: Date.now });
     broken.list = () => Promise.reject(new Error('database exploded at /secret/path.db'));
     const a = logApp({ catalog: broken, logger: createLogger({ level: 'info', destination: out.stream }) });
     try {

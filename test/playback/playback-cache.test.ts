@@ -351,7 +351,7 @@ describe('cookies mode', () => {
 describe('through the app', () => {
   it('serves the shared response compressed per Accept-Encoding, with Vary', async () => {
     const s = setup('wildcard', { segments: 200 });
-    const catalog = openCatalog('sqlite::memory:');
+    const catalog = openCatalog('sqlite::memory:', { clock: Date.now });
     await catalog.upsert({ id: 'v1', playlistKey: VIDEO.playlistKey, title: 'V1', rootPrefix: VIDEO.rootPrefix });
     const app = createApp({
       catalog,
