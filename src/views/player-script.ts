@@ -25,7 +25,7 @@
 //
 // State for tests and diagnostics: window.__hlsgateErrors (player errors shown), __hlsgateRecoveries
 // (one entry per attempt: reason, at, play, time, attempt, outcome), __hlsgateNotice (the message
-// shown, if any), __hlsgatePlayer.
+// shown, if any) and __hlsgateNoticeAt (when, epoch ms), __hlsgatePlayer.
 
 export const PLAYER_SCRIPT = `(function () {
   'use strict';
@@ -129,6 +129,7 @@ export const PLAYER_SCRIPT = `(function () {
     state = 'stopped';
     if (attempt) endAttempt(attempt, 'stopped');
     window.__hlsgateNotice = text;
+    window.__hlsgateNoticeAt = Date.now();
     if (notice) {
       while (notice.firstChild) notice.removeChild(notice.firstChild);
       var message = document.createElement('span');
