@@ -68,8 +68,9 @@ export function createS3Client(s3: ServiceConfig['s3'], credentials?: { accessKe
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
     forcePathStyle: s3.forcePathStyle,
     maxAttempts: 2,
-    // NodeHttpHandler options (the SDK builds the handler from them).
-    requestHandler: { connectionTimeout: s3.timeoutMs, requestTimeout: s3.timeoutMs },
+    // NodeHttpHandler options (the SDK builds the handler from them). Without throwOnRequestTimeout
+    // the SDK only prints a warning when requestTimeout passes and keeps waiting.
+    requestHandler: { connectionTimeout: s3.timeoutMs, requestTimeout: s3.timeoutMs, throwOnRequestTimeout: true },
     ...(credentials ? { credentials } : {}),
   });
 }
@@ -97,7 +98,12 @@ function statusOf(err: unknown): number | undefined {
 }
 
 const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AllAccessDisabled', 'AccountProblem']);
-const TIMEOUT_CODES = new Set(['TimeoutError', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'RequestTimeout']);
+/**
+ * Codes of a real timeout: the SDK's own request timeout (`ETIMEDOUT`), the OS giving up on a
+ * connection, S3's `RequestTimeout`. Anything else with a code (a reset, a refusal, a DNS failure)
+ * is storage failing, not storage being slow, whatever the error's name.
+ */
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'RequestTimeout', 'TimeoutError']);
 
 /** A short, credential-free description: error name, code and HTTP status. */
 function causeOf(err: unknown): string {
@@ -114,7 +120,13 @@ function causeOf(err: unknown): string {
   return parts.join(' ');
 }
 
-function classify(err: unknown): SourceErrorCode {
+/**
+ * What a failure of the SDK means for the viewer. The code decides before the name: the SDK renames
+ * a connection reset (`ECONNRESET`, `EPIPE`) to `TimeoutError` so that it is retried, but a reset is
+ * storage failing (502), not storage too slow (504). Only an error without a code (the SDK's
+ * connection or socket timeout) is judged by its name.
+ */
+export function classify(err: unknown): SourceErrorCode {
   const e = (err ?? {}) as SdkError;
   const name = typeof e.name === 'string' ? e.name : '';
   const code = typeof e.Code === 'string' ? e.Code : typeof e.code === 'string' ? e.code : '';
@@ -122,7 +134,8 @@ function classify(err: unknown): SourceErrorCode {
   if (name === 'NoSuchBucket' || code === 'NoSuchBucket') return 'Upstream'; // a misconfiguration, not a missing video
   if (name === 'NoSuchKey' || code === 'NoSuchKey' || name === 'NotFound' || status === 404) return 'NotFound';
   if (DENIED.has(name) || DENIED.has(code) || status === 403 || status === 401) return 'Denied';
-  if (TIMEOUT_CODES.has(name) || TIMEOUT_CODES.has(code)) return 'Timeout';
+  if (code !== '') return TIMEOUT_CODES.has(code) ? 'Timeout' : 'Upstream';
+  if (name === 'TimeoutError' || name === 'RequestTimeout') return 'Timeout';
   return 'Upstream';
 }
 

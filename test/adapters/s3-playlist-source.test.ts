@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client, createS3PlaylistSource, SourceError, type PlaylistSource, type SourceErrorCode } from '../../src/adapters/s3-playlist-source.js';
+import { classify, createS3Client, createS3PlaylistSource, SourceError, type PlaylistSource, type SourceErrorCode } from '../../src/adapters/s3-playlist-source.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg 1.ts\n#EXT-X-ENDLIST\n';
@@ -309,5 +309,89 @@ describe('S3 playlist source against hostile servers', () => {
     } finally {
       await srv.close();
     }
+  });
+
+  // A reset is storage failing, not storage being slow. The SDK names a reset `TimeoutError` (so
+  // that it retries it); before classification went by code first, each of these answered 504
+  // "storage did not answer within ... ms" within milliseconds.
+  it.each<[string, (socket: Socket) => void]>([
+    ['destroys the socket as soon as it accepts it', (socket) => socket.destroy()],
+    ['reads the request, then destroys the socket', (socket) => socket.once('data', () => socket.destroy())],
+    ['reads the request, then resets the connection (RST)', (socket) => socket.once('data', () => socket.resetAndDestroy())],
+  ])('answers 502 (not 504) when the server %s', async (_what, onConnection) => {
+    const server = createNetServer((socket) => {
+      socket.on('error', () => {});
+      onConnection(socket);
+    });
+    const srv = await listen(server);
+    try {
+      const seen: { code: SourceErrorCode; cause: string }[] = [];
+      const s = createS3PlaylistSource({ client: clientFor(srv.endpoint), bucket: 'b', timeoutMs: 5000, maxBytes: 4096, onError: ({ code, cause }) => seen.push({ code, cause }) });
+      const started = Date.now();
+      const err = await expectSourceError(s.get('videos/v1/index.m3u8'), 'Upstream', 502);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(err.message).toBe('storage is unavailable');
+      expect(seen).toEqual([{ code: 'Upstream', cause: expect.stringMatching(/ECONNRESET|EPIPE/) }]);
+      await expectSourceError(s.ping(), 'Upstream', 502);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('answers 502 when the connection is reset in the middle of the body', async () => {
+    const server = createNetServer((socket) => {
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: "abc"\r\n\r\n#EXTM3U\n', () => socket.resetAndDestroy());
+      });
+    });
+    const srv = await listen(server);
+    try {
+      const s = createS3PlaylistSource({ client: clientFor(srv.endpoint), bucket: 'b', timeoutMs: 5000, maxBytes: 4096 });
+      await expectSourceError(s.get('videos/v1/index.m3u8'), 'Upstream', 502);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("answers 504 when the SDK's own socket timeout fires first (a real timeout, shorter than the deadline)", async () => {
+    const server = createNetServer((socket) => socket.on('error', () => {})); // accepts, never answers
+    const srv = await listen(server);
+    try {
+      const seen: string[] = [];
+      const s = createS3PlaylistSource({ client: clientFor(srv.endpoint, 200), bucket: 'b', timeoutMs: 10_000, maxBytes: 4096, onError: (i) => seen.push(i.cause) });
+      const started = Date.now();
+      await expectSourceError(s.get('videos/v1/index.m3u8'), 'Timeout', 504);
+      // Well before our own 10 s deadline: the SDK's timeout (two attempts of 200 ms) decided.
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(seen[0]).toMatch(/^TimeoutError/);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('classify: the error code decides before the name', () => {
+  const sdk = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error('x'), { name, ...extra });
+  it.each<[string, unknown, SourceErrorCode]>([
+    // What @smithy/node-http-handler rejects with: a socket error whose code is ECONNRESET, EPIPE or
+    // ETIMEDOUT is renamed TimeoutError.
+    ['a reset renamed TimeoutError by the SDK', sdk('TimeoutError', { code: 'ECONNRESET', syscall: 'read' }), 'Upstream'],
+    ['a broken pipe renamed TimeoutError', sdk('TimeoutError', { code: 'EPIPE' }), 'Upstream'],
+    ['a refused connection', sdk('Error', { code: 'ECONNREFUSED' }), 'Upstream'],
+    ['a DNS failure', sdk('Error', { code: 'ENOTFOUND' }), 'Upstream'],
+    ['the SDK request timeout (ETIMEDOUT)', sdk('TimeoutError', { code: 'ETIMEDOUT' }), 'Timeout'],
+    ['an OS-level connect timeout', sdk('Error', { code: 'ETIMEDOUT' }), 'Timeout'],
+    ['the SDK connection or socket timeout (no code)', sdk('TimeoutError'), 'Timeout'],
+    ["S3's RequestTimeout (HTTP 400)", sdk('RequestTimeout', { Code: 'RequestTimeout', $metadata: { httpStatusCode: 400 } }), 'Timeout'],
+    ['NoSuchKey', sdk('NoSuchKey', { Code: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }), 'NotFound'],
+    ['NoSuchBucket', sdk('NoSuchBucket', { Code: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }), 'Upstream'],
+    ['AccessDenied', sdk('AccessDenied', { Code: 'AccessDenied', $metadata: { httpStatusCode: 403 } }), 'Denied'],
+    ['a bare 403', sdk('Unknown', { $metadata: { httpStatusCode: 403 } }), 'Denied'],
+    ['SlowDown (HTTP 503)', sdk('SlowDown', { Code: 'SlowDown', $metadata: { httpStatusCode: 503 } }), 'Upstream'],
+    ['anything else', new Error('boom'), 'Upstream'],
+    ['not an error at all', 'boom', 'Upstream'],
+  ])('%s -> %s', (_what, err, expected) => {
+    expect(classify(err)).toBe(expected);
   });
 });
