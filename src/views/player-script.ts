@@ -119,6 +119,10 @@ export const PLAYER_SCRIPT = `(function () {
     try {
       player.pause();
       player.reset();
+      // Nothing is loading any more and play would do nothing: no spinner, no big play button.
+      player.removeClass('vjs-waiting');
+      player.removeClass('vjs-seeking');
+      if (player.bigPlayButton) player.bigPlayButton.hide();
     } catch (e) {
       /* the player may be half torn down */
     }
@@ -140,7 +144,8 @@ export const PLAYER_SCRIPT = `(function () {
         var button = document.createElement('button');
         button.type = 'button';
         button.textContent = 'Reload the page';
-        button.style.marginLeft = '.75rem';
+        button.style.display = 'block';
+        button.style.marginTop = '.5rem';
         button.addEventListener('click', function () {
           window.location.reload();
         });
@@ -160,19 +165,18 @@ export const PLAYER_SCRIPT = `(function () {
   }
 
   function giveUp() {
-    var what;
+    var times = MAX_ATTEMPTS + ' times in a row';
+    var contact = ' If it keeps happening, contact the site that sent you here';
+    var text;
     if (lastRefusal && lastRefusal.code) {
-      what = 'the video server refused this video\\'s files (' + lastRefusal.status + ' ' + lastRefusal.code + ')';
-    } else if (lastRefusal && lastRefusal.status) {
-      what = 'the video server refused this video\\'s files (' + lastRefusal.status + ', no reason given)';
+      text = 'the video server refused this video\\'s files (' + lastRefusal.status + ' ' + lastRefusal.code + '), ' + times + '. Reload the page to try again.' + contact + ' and mention ' + lastRefusal.code + '.';
+    } else if (lastRefusal) {
+      text = 'the video server refused this video\\'s files (' + lastRefusal.status + ', no reason given), ' + times + '. Reload the page to try again.' + contact + '.';
     } else {
-      what = 'the video did not load (no answer from the video server)';
+      // No readable answer: a network failure, or a refusal without CORS headers (unreadable here).
+      text = 'the video\\'s files could not be loaded, ' + times + '. Check your connection and reload the page.' + contact + '.';
     }
-    var hint = lastRefusal && lastRefusal.code ? ' and mention ' + lastRefusal.code : '';
-    showNotice(
-      'Playback stopped: ' + what + ', ' + MAX_ATTEMPTS + ' times in a row. Reload the page to try again. If it keeps happening, contact the site that sent you here' + hint + '.',
-      true
-    );
+    showNotice('Playback stopped: ' + text, true);
   }
 
   function clearTimers(a) {
@@ -263,6 +267,7 @@ export const PLAYER_SCRIPT = `(function () {
     if (player.readyState() < 3 && !player.ended()) return;
     endAttempt(a, 'ok');
     state = 'playing';
+    lastRefusal = null;
   }
 
   /** A CDN refusal (or an unreadable answer) of a segment, key or init segment. */

@@ -83,6 +83,8 @@ export interface LoggedRequest {
   at: number;
   url: string;
   status?: number;
+  /** Finished or failed (a response alone may still be streaming its body). */
+  done?: boolean;
 }
 
 /** Logs every request the page makes from now on, and its status once answered. */
@@ -98,7 +100,28 @@ export function logRequests(page: Page): LoggedRequest[] {
     const entry = byRequest.get(r.request());
     if (entry) entry.status = r.status();
   });
+  const finish = (r: object): void => {
+    const entry = byRequest.get(r);
+    if (entry) entry.done = true;
+  };
+  page.on('requestfinished', finish);
+  page.on('requestfailed', finish);
   return log;
+}
+
+/**
+ * Waits until the page has had no request to `origin` in flight, and started none, for `quietMs`
+ * (e.g. the player has filled its forward buffer after a pause).
+ */
+export async function waitForQuiet(page: Page, log: readonly LoggedRequest[], origin: string, quietMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mine = log.filter((r) => r.url.startsWith(`${origin}/`));
+    const last = mine.reduce((t, r) => Math.max(t, r.at), 0);
+    if (mine.every((r) => r.done) && Date.now() - last >= quietMs) return;
+    if (Date.now() > deadline) throw new Error(`requests to ${origin} still going after ${timeoutMs} ms:\n  ${describeRequests(mine)}`);
+    await page.waitForTimeout(100);
+  }
 }
 
 export function describeRequests(log: readonly LoggedRequest[], from = 0): string {

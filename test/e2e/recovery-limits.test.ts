@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { hasChromium, launchBrowser, newTestPage, startMutedPlayback } from '../helpers/browser.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import type * as EdgeModule from '../../src/edge/index.js';
-import { addLongVideos, describeRequests, logRequests, playerCall, refetches, waitForState, type LoggedRequest, type PlayerState } from './player-page.js';
+import { addLongVideos, describeRequests, logRequests, playerCall, refetches, waitForQuiet, waitForState, type LoggedRequest, type PlayerState } from './player-page.js';
 
 const time = vi.hoisted(() => ({ offsetMs: 0, edgeSkewMs: 0 }));
 
@@ -97,13 +97,14 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
     return { page, edgeFrom, requests, diagnostics, close: () => context.close() };
   }
 
-  async function playPastTwoSeconds(o: Opened): Promise<number> {
+  async function playPastTwoSeconds(o: Opened, stack: TestStack): Promise<number> {
     await startMutedPlayback(o.page);
     await waitForState(o.page, 'playback past 2 s', (s) => s.t > 2 || s.error !== null, 30_000, o.diagnostics);
     await playerCall(o.page, 'pause');
     const paused = await waitForState(o.page, 'pause', (s) => s.paused, 5_000, o.diagnostics);
-    // Let the forward buffer settle (the player buffers about 30 s ahead, 65 s is beyond it).
-    await o.page.waitForTimeout(500);
+    // Let the forward buffer fill (the player buffers about 30 s ahead; 65 s is beyond it), so that
+    // no request is under way when the clock moves.
+    await waitForQuiet(o.page, o.requests, stack.edgeUrl, 1_000, 30_000);
     return paused.t;
   }
 
@@ -128,7 +129,7 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
       const stack = stacks[mode]!;
       const o = await open(stack, 'long');
       try {
-        await playPastTwoSeconds(o);
+        await playPastTwoSeconds(o, stack);
         time.edgeSkewMs = TWO_HOURS_MS;
         const from = o.requests.length;
         const edgeFrom = stack.edgeLines.length;
@@ -146,7 +147,8 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
         expect(fetched.every((r) => r.status === 200), 'hlsgate served every fresh playlist').toBe(true);
         expect(s.recoveries.map((r) => r.outcome)).toEqual(['failed: cdn-403 AccessDenied', 'failed: cdn-403 AccessDenied', 'failed: cdn-403 AccessDenied']);
         expect(s.recoveries.every((r) => Math.abs(r.at - 65) < 0.5), 'every attempt aimed at the seek target').toBe(true);
-        // The edge refused every media request after the skew, each time because of the expiry.
+        // The edge refused every media request after the skew (the seek and each fresh source at
+        // least once), each time because of the expiry, and served nothing.
         const edge = stack.edgeLines.slice(edgeFrom).filter((l) => l.method !== 'OPTIONS');
         expect(edge.length, o.diagnostics()).toBeGreaterThanOrEqual(4);
         expect(edge.every((l) => Number(l.status) === 403 && l.verdict === 'Expired'), o.diagnostics()).toBe(true);
@@ -206,7 +208,7 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
     const stack = stacks.wildcard!;
     const o = await open(stack, 'long');
     try {
-      await playPastTwoSeconds(o);
+      await playPastTwoSeconds(o, stack);
       // From now on, segments of the current source are refused; those of the first fresh source
       // are never answered; those of the second go to the edge (its clock is right: they work).
       await o.page.route(
@@ -243,7 +245,7 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
     const stack = stacks.cookies!;
     const o = await open(stack, 'long');
     try {
-      await playPastTwoSeconds(o);
+      await playPastTwoSeconds(o, stack);
       // Two hours pass for everyone (service and edge): the cookies the browser holds are expired.
       time.offsetMs += TWO_HOURS_MS;
       const from = o.requests.length;
