@@ -8,8 +8,8 @@
 // SameSite=Lax (sent on the top-level navigation after the `?token=` redirect, never on cross-site
 // subrequests), Secure unless the page is plain http on loopback, scoped to `Path=/videos/<id>` (the
 // page and its playlists, nothing else: another video's pages never see it) and lives as long as
-// the token (`Max-Age` = exp − now). Every playlist request re-verifies it, so an expired or
-// narrowed token stops working at once.
+// the token (`Max-Age` = exp − now, at most the 400 days browsers keep a cookie). Every playlist
+// request re-verifies it, so an expired or narrowed token stops working at once.
 //
 // Framework-free (node:http requests and responses): the playlist routes are served without Express.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -125,10 +125,24 @@ export function appCookieSecure(request: ParsedRequest): boolean {
   return request.secure || !isLoopbackHostname(request.hostname ?? '');
 }
 
-/** Sets the entitlement cookie carrying `token` until `expires` (epoch seconds). */
+/**
+ * The longest lifetime a browser keeps a cookie (RFC 6265bis caps Max-Age and Expires at 400 days).
+ * A token valid for longer (an `exp` far in the future, even beyond JavaScript's dates) gets a
+ * cookie of this lifetime; every playlist request still checks the token itself.
+ */
+export const MAX_COOKIE_LIFETIME_MS = 400 * 86_400_000;
+
+/** The entitlement cookie's lifetime for a token expiring at `expires` (epoch seconds): 0 to 400 days. */
+export function viewerCookieLifetimeMs(expires: number, nowMs: number): number {
+  const ms = expires * 1000 - nowMs;
+  if (Number.isNaN(ms)) return 0;
+  return Math.min(MAX_COOKIE_LIFETIME_MS, Math.max(0, ms));
+}
+
+/** Sets the entitlement cookie carrying `token` until `expires` (epoch seconds; at most 400 days from now). */
 export function setViewerCookie(request: ParsedRequest, res: ServerResponse, videoId: string, token: string, expires: number, nowMs: number): void {
   if (token.length > MAX_TOKEN_LENGTH) return;
-  const ms = Math.max(0, expires * 1000 - nowMs);
+  const ms = viewerCookieLifetimeMs(expires, nowMs);
   // A JWT is base64url and dots: nothing to encode (appendCookie sends values as they are).
   appendCookie(res, VIEWER_COOKIE, token, { path: playerPath(videoId), httpOnly: true, secure: appCookieSecure(request), sameSite: 'lax', maxAge: { ms, nowMs } });
 }

@@ -179,6 +179,34 @@ describe('VIEWER_AUTH=jwt: the token on the page URL', () => {
   });
 });
 
+describe('VIEWER_AUTH=jwt: tokens that expire far in the future', () => {
+  // Browsers keep a cookie at most 400 days; a token valid for longer gets a cookie of that life.
+  // Before the lifetime was clamped, an `exp` beyond JavaScript's dates (8.64e15 ms) made the
+  // cookie's Expires an invalid Date, cookie.serialize threw, and the page answered 500.
+  const DAYS_400 = 400 * 86_400;
+  it.each<[string, number, number]>([
+    ['in 10 minutes', 600, NOW + 600],
+    ['in exactly 400 days', DAYS_400, NOW + DAYS_400],
+    ['in 401 days', DAYS_400, NOW + DAYS_400 + 86_400],
+    ['in the year 2286 (1e10)', DAYS_400, 1e10],
+    ['beyond JavaScript dates (1e13)', DAYS_400, 1e13],
+    ['the largest safe integer', DAYS_400, Number.MAX_SAFE_INTEGER],
+  ])('exp %s: the page answers, with a cookie of Max-Age %i s that opens the playlists', async (_what, maxAge, exp) => {
+    const a = app({ viewerAuth: JWT });
+    const t = await token({ exp, videos: ['v1'] });
+    for (const res of [
+      await request(a).get(`/videos/v1?token=${t}`).expect(303),
+      await request(a).get('/videos/v1').set('Authorization', `Bearer ${t}`).expect(200),
+    ]) {
+      const attrs = viewerCookie(res)!.split(/;\s*/);
+      expect(attrs[0]).toBe(`hlsgate_viewer=${t}`);
+      expect(attrs).toContain(`Max-Age=${maxAge}`);
+      expect(attrs).toContain(`Expires=${new Date(NOW_MS + maxAge * 1000).toUTCString()}`);
+    }
+    await request(a).get('/videos/v1/playlist.m3u8').set('Cookie', cookieHeader(t)).expect(200);
+  });
+});
+
 describe('VIEWER_AUTH=jwt: Authorization: Bearer', () => {
   it('opens the page directly (no redirect) and sets the cookie for the playlists', async () => {
     const t = await token();
