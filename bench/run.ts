@@ -360,7 +360,7 @@ async function rollover(ctx: Context): Promise<void> {
       source: createCachingPlaylistSource(s3, { maxBytes: 64 << 20, vodRevalidateMs: 30_000, clock: () => clock.now }),
       signingKey: key,
       clock: () => clock.now,
-      config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 }, s3: { maxPlaylistBytes: 4 << 20 } },
+      config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300, maxTtlSeconds: 604_800 }, s3: { maxPlaylistBytes: 4 << 20 }, foreignUris: 'pass', responseMaxBytes: 16 << 20 },
       playbackCache: createPlaybackCache({ maxBytes: 64 << 20 }),
     };
     const call = () => loadSignedPlaylist({ video: { id: VIDEO_ID, playlistKey: MASTER_KEY, rootPrefix: ROOT_PREFIX }, relPath: BENCH_REL_PATH, deps });
@@ -465,7 +465,7 @@ async function main(): Promise<void> {
           source: createS3PlaylistSource({ client, bucket: BUCKET, timeoutMs: 5000, maxBytes: 4 << 20 }),
           signingKey: key,
           clock: Date.now,
-          config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 }, s3: { maxPlaylistBytes: 4 << 20 } },
+          config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300, maxTtlSeconds: 604_800 }, s3: { maxPlaylistBytes: 4 << 20 }, foreignUris: 'pass', responseMaxBytes: 16 << 20 },
           playbackCache: cache,
         },
         ...(clientIp ? { clientIp } : {}),

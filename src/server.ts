@@ -10,6 +10,7 @@ import { openCatalog, type Catalog } from './adapters/catalog.js';
 import { createCachingPlaylistSource } from './adapters/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from './adapters/s3-playlist-source.js';
 import { createPlaybackCache } from './playback/playback-cache.js';
+import { createWorkBudget, VARIANT_WORK_PER_MINUTE } from './playback/work-budget.js';
 
 /** How long close() lets in-flight requests finish before it drops their connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -81,6 +82,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     logger,
     config,
     ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
+    variantBudget: createWorkBudget({ perMinute: VARIANT_WORK_PER_MINUTE, clock }),
     ...(o.ready ? { ready: o.ready } : {}),
   };
   // Playlist requests never enter Express (http/app.ts, http/playlists.ts).

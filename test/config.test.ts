@@ -32,6 +32,9 @@ const KEY_FILE = join(dir, 'private_key.pem');
 writeFileSync(KEY_FILE, RSA_PEM);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** An admin token the service accepts (32+ characters, many distinct ones), as `openssl rand -hex 32` makes. */
+const STRONG_TOKEN = '3f9c2a7be41d08c6f5a9e2b7c4d1e8f0';
+
 const AWS = {
   S3_BUCKET: 'my-video-bucket',
   CDN_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
@@ -82,6 +85,9 @@ describe('loadConfig: embedded detection', () => {
       ttlSeconds: 3600,
       expiryMarginSeconds: 300,
       windowSeconds: 300,
+      maxTtlSeconds: 604800,
+      foreignUris: 'pass',
+      responseMaxBytes: 16777216,
       s3TimeoutMs: 5000,
       maxPlaylistBytes: 4194304,
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
@@ -115,8 +121,11 @@ describe('loadConfig: embedded detection', () => {
         DATA_DIR: '/var/lib/hlsgate/',
         EDGE_PORT: '9001',
         LOCAL_S3_PORT: '9002',
-        ADMIN_TOKEN: 'a'.repeat(16),
+        ADMIN_TOKEN: STRONG_TOKEN,
         LOG_LEVEL: 'DEBUG',
+        SIGNED_URL_MAX_TTL: '86400',
+        FOREIGN_URIS: 'Refuse',
+        RESPONSE_MAX_BYTES: '1048576',
         SIGNING_MODE: 'url',
         SIGNED_URL_TTL: '600',
         SIGNED_URL_MARGIN: '0',
@@ -132,7 +141,7 @@ describe('loadConfig: embedded detection', () => {
       port: 8080,
       host: '0.0.0.0',
       databaseUrl: 'sqlite:/var/lib/hlsgate/hlsgate.db',
-      adminToken: 'a'.repeat(16),
+      adminToken: STRONG_TOKEN,
       logLevel: 'debug',
       trustProxy: 'loopback',
       hash: 'SHA256',
@@ -140,6 +149,9 @@ describe('loadConfig: embedded detection', () => {
       ttlSeconds: 600,
       expiryMarginSeconds: 0,
       windowSeconds: 60,
+      maxTtlSeconds: 86400,
+      foreignUris: 'refuse',
+      responseMaxBytes: 1048576,
       s3TimeoutMs: 1000,
       maxPlaylistBytes: 65536,
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 0, vodRevalidateSeconds: 30 },
@@ -190,7 +202,9 @@ describe('loadConfig: AWS configuration', () => {
       host: '127.0.0.1',
       s3: { bucket: 'my-video-bucket', region: 'us-east-1', forcePathStyle: false, timeoutMs: 5000, maxPlaylistBytes: 4194304 },
       cdnBaseUrl: 'https://d111111abcdef8.cloudfront.net',
-      signing: { key: expect.objectContaining({ keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa' }) as unknown, mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300 },
+      signing: { key: expect.objectContaining({ keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa' }) as unknown, mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300, maxTtlSeconds: 604800 },
+      foreignUris: 'pass',
+      responseMaxBytes: 16 * 1024 * 1024,
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       databaseUrl: 'sqlite:./data/hlsgate.db',
       logLevel: 'info',
@@ -217,7 +231,7 @@ describe('loadConfig: AWS configuration', () => {
       SIGNED_URL_TTL: '604800',
       SIGNED_URL_MARGIN: '86400',
       DATABASE_URL: 'sqlite:/var/lib/hlsgate/catalog.db',
-      ADMIN_TOKEN: '0123456789abcdef0123',
+      ADMIN_TOKEN: STRONG_TOKEN,
       LOG_LEVEL: 'warn',
       TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8',
     });
@@ -228,7 +242,7 @@ describe('loadConfig: AWS configuration', () => {
       cdnBaseUrl: 'https://cdn.example.com/media',
       signing: { key: { hash: 'SHA256' }, mode: 'url', ttlSeconds: 604800, expiryMarginSeconds: 86400 },
       databaseUrl: 'sqlite:/var/lib/hlsgate/catalog.db',
-      adminToken: '0123456789abcdef0123',
+      adminToken: STRONG_TOKEN,
       logLevel: 'warn',
       trustProxy: 'loopback,10.0.0.0/8,fd00::/8',
     });
@@ -312,11 +326,34 @@ describe('loadConfig: one-line errors', () => {
     expect(configError({ ...AWS, [name]: value }).message).toBe(message);
   });
 
+  // Issue 9, hole 6: a 16-character token of one repeated letter was accepted.
+  it.each([
+    ['one repeated letter', 'a'.repeat(40), 'ADMIN_TOKEN: is too weak: it needs at least 8 different characters (e.g. openssl rand -hex 32) (got 40 characters)'],
+    ['two letters alternating', 'ab'.repeat(20), 'ADMIN_TOKEN: is too weak: it needs at least 8 different characters (e.g. openssl rand -hex 32) (got 40 characters)'],
+    ['16 characters', '0123456789abcdef', 'ADMIN_TOKEN: must be at least 32 characters (e.g. openssl rand -hex 32) (got 16 characters)'],
+  ])('refuses a weak ADMIN_TOKEN (%s) at startup, without echoing it', (_what, token, message) => {
+    const err = configError({ ...AWS, ADMIN_TOKEN: token });
+    expect(err.message).toBe(message);
+    expect(err.message).not.toContain(token);
+  });
+
+  it('accepts a token from openssl rand -hex 32', () => {
+    expect(aws({ ADMIN_TOKEN: 'c0ffee11d15ea5e5a11ba5eba11ad00d5eedfacecafebabe0123456789abcdef' }).adminToken).toHaveLength(64);
+  });
+
+  it('refuses a SIGNED_URL_MAX_TTL below SIGNED_URL_TTL, and names both', () => {
+    expect(configError({ SIGNED_URL_TTL: '7200', SIGNED_URL_MAX_TTL: '3600' }).message).toBe(
+      'SIGNED_URL_MAX_TTL: 3600 is shorter than SIGNED_URL_TTL (7200); the ceiling must be at least the TTL',
+    );
+    expect(configError({ FOREIGN_URIS: 'allow' }).message).toBe('FOREIGN_URIS: expected one of pass, refuse, got "allow"');
+    expect(configError({ RESPONSE_MAX_BYTES: '10' }).message).toBe('RESPONSE_MAX_BYTES: expected a size in bytes between 65536 and 1073741824, got "10"');
+  });
+
   it('never echoes secrets', () => {
     const err = configError({ ...AWS, ADMIN_TOKEN: 'short secret' });
-    expect(err.message).toBe('ADMIN_TOKEN: must be at least 16 characters (e.g. openssl rand -hex 32) (got 12 characters)');
-    expect(configError({ ...AWS, ADMIN_TOKEN: 'has a space in the token' }).message).toBe(
-      'ADMIN_TOKEN: must not contain spaces or control characters (got 24 characters)',
+    expect(err.message).toBe('ADMIN_TOKEN: must be at least 32 characters (e.g. openssl rand -hex 32) (got 12 characters)');
+    expect(configError({ ...AWS, ADMIN_TOKEN: 'has a space in the token, a long one' }).message).toBe(
+      'ADMIN_TOKEN: must not contain spaces or control characters (got 36 characters)',
     );
     const bad = configError({ ...AWS, CLOUDFRONT_PRIVATE_KEY_FILE: undefined, CLOUDFRONT_PRIVATE_KEY: 'not a pem\nsecret-material' });
     expect(bad.message).not.toContain('secret-material');
@@ -481,7 +518,7 @@ describe('loadConfig: viewer authorization, signed cookies, IP binding, rate lim
 describe('describeConfig', () => {
   it('redacts the private key, the admin token and database passwords', () => {
     // (postgres URLs are refused by loadConfig today; describeConfig is ready for them)
-    const c = { ...aws({ ADMIN_TOKEN: 'tok-0123456789abcdef' }), databaseUrl: 'postgres://hls:dbsecret@db:5432/hlsgate' };
+    const c = { ...aws({ ADMIN_TOKEN: STRONG_TOKEN }), databaseUrl: 'postgres://hls:dbsecret@db:5432/hlsgate' };
     const d = describeConfig(c);
     const text = JSON.stringify(d);
     expect(text).not.toContain('PRIVATE KEY');

@@ -161,6 +161,9 @@ export function loadConfig(env: Environment, readFile: ReadFile = defaultReadFil
   const problems: string[] = [];
   const v = parseVariables(raw, VARIABLE_NAMES, problems);
   if (problems.length > 0) throw new ConfigError(problems);
+  if (v.SIGNED_URL_MAX_TTL < v.SIGNED_URL_TTL) {
+    problems.push(`SIGNED_URL_MAX_TTL: ${v.SIGNED_URL_MAX_TTL} is shorter than SIGNED_URL_TTL (${v.SIGNED_URL_TTL}); the ceiling must be at least the TTL`);
+  }
 
   const viewerAuth = viewerAuthFrom(v, raw, readFile, problems);
   const setTriggers = AWS_TRIGGERS.filter((name) => raw[name] !== undefined);
@@ -223,7 +226,10 @@ export function loadConfig(env: Environment, readFile: ReadFile = defaultReadFil
       ttlSeconds: v.SIGNED_URL_TTL,
       expiryMarginSeconds: v.SIGNED_URL_MARGIN,
       windowSeconds: v.SIGNATURE_WINDOW_SECONDS,
+      maxTtlSeconds: v.SIGNED_URL_MAX_TTL,
     },
+    foreignUris: v.FOREIGN_URIS,
+    responseMaxBytes: v.RESPONSE_MAX_BYTES,
     cache: cacheFrom(v),
     databaseUrl: v.DATABASE_URL,
     ...(v.ADMIN_TOKEN !== undefined ? { adminToken: v.ADMIN_TOKEN } : {}),
@@ -269,6 +275,9 @@ function embeddedFrom(v: Values, raw: Partial<Record<VariableName, string>>): Om
     ttlSeconds: v.SIGNED_URL_TTL,
     expiryMarginSeconds: v.SIGNED_URL_MARGIN,
     windowSeconds: v.SIGNATURE_WINDOW_SECONDS,
+    maxTtlSeconds: v.SIGNED_URL_MAX_TTL,
+    foreignUris: v.FOREIGN_URIS,
+    responseMaxBytes: v.RESPONSE_MAX_BYTES,
     s3TimeoutMs: v.S3_TIMEOUT_MS,
     maxPlaylistBytes: v.PLAYLIST_MAX_BYTES,
     cache: cacheFrom(v),

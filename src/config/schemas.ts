@@ -91,7 +91,9 @@ export const databaseUrl: VariableSchema<string> = z
 
 export const adminToken: VariableSchema<string> = z
   .string()
-  .refine((s) => s.length >= 16, { error: 'must be at least 16 characters (e.g. openssl rand -hex 32)' })
+  .refine((s) => s.length >= 32, { error: 'must be at least 32 characters (e.g. openssl rand -hex 32)' })
+  // A long token of few symbols ("aaaa...", "abab...") is guessable whatever its length.
+  .refine((s) => new Set(s).size >= 8, { error: 'is too weak: it needs at least 8 different characters (e.g. openssl rand -hex 32)' })
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   .refine((s) => !/[\s\u0000-\u001f\u007f]/.test(s), { error: 'must not contain spaces or control characters' });
 

@@ -31,7 +31,13 @@ export interface ServiceConfig {
     expiryMarginSeconds: number;
     /** Expiries are rounded up to a multiple of this (SIGNATURE_WINDOW_SECONDS; 0 or 1: not rounded). */
     windowSeconds: number;
+    /** SIGNED_URL_MAX_TTL: no signature lives longer, whatever a VOD's duration claims. */
+    maxTtlSeconds: number;
   };
+  /** FOREIGN_URIS: URIs on other hosts pass through unsigned, or refuse the playlist. */
+  foreignUris: 'pass' | 'refuse';
+  /** RESPONSE_MAX_BYTES: bound on a rewritten playlist. */
+  responseMaxBytes: number;
   /** In-memory caches: origin (playlist bytes) and playback (compiled, signatures, responses). */
   cache: CacheConfig;
   databaseUrl: string;
@@ -68,6 +74,9 @@ export interface EmbeddedConfig {
   ttlSeconds: number;
   expiryMarginSeconds: number;
   windowSeconds: number;
+  maxTtlSeconds: number;
+  foreignUris: 'pass' | 'refuse';
+  responseMaxBytes: number;
   s3TimeoutMs: number;
   maxPlaylistBytes: number;
   cache: CacheConfig;

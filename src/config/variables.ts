@@ -51,6 +51,14 @@ export const VARIABLES = {
   S3_FORCE_PATH_STYLE: noDefault(s.boolean, { applies: 'aws', doc: 'path-style addressing; unset: true when S3_ENDPOINT is set, else false' }),
   S3_TIMEOUT_MS: withDefault(s.wholeNumber(100, 300_000, 'whole milliseconds'), 5000, { applies: 'both', doc: 'S3 answers slower than this give 504' }),
   PLAYLIST_MAX_BYTES: withDefault(s.wholeNumber(1024, 256 * MiB, 'a size in bytes'), 4 * MiB, { applies: 'both', doc: 'larger playlists are refused (502)' }),
+  RESPONSE_MAX_BYTES: withDefault(s.wholeNumber(64 * 1024, 1024 * MiB, 'a size in bytes'), 16 * MiB, {
+    applies: 'both',
+    doc: 'a rewritten playlist larger than this is refused (502): signatures make responses grow',
+  }),
+  FOREIGN_URIS: withDefault(s.oneOf(['pass', 'refuse'] as const, (v) => v.toLowerCase()), 'pass', {
+    applies: 'both',
+    doc: 'URIs on other hosts (key servers, ads): pass through unsigned, or refuse the playlist',
+  }),
 
   // ---- CloudFront
   CDN_BASE_URL: noDefault(s.cdnBase, { applies: 'aws', doc: 'distribution URL mapping to the bucket root' }),
@@ -70,6 +78,10 @@ export const VARIABLES = {
   CDN_COOKIE_DOMAIN: noDefault(s.cookieDomain, { applies: 'aws', doc: 'cookies mode: a domain shared by the app and the CDN, e.g. .example.com' }),
   SIGNED_URL_BIND_IP: withDefault(s.boolean, false, { applies: 'both', doc: "signatures only work from the viewer's address" }),
   SIGNED_URL_TTL: withDefault(s.wholeNumber(60, 604_800, 'whole seconds'), 3600, { applies: 'both', doc: 'seconds a signed URL stays valid' }),
+  SIGNED_URL_MAX_TTL: withDefault(s.wholeNumber(60, 604_800, 'whole seconds'), 604_800, {
+    applies: 'both',
+    doc: "ceiling on any signature's lifetime, after a VOD's duration stretch (7 days)",
+  }),
   SIGNED_URL_MARGIN: withDefault(s.wholeNumber(0, 86_400, 'whole seconds'), 300, { applies: 'both', doc: "seconds added to a VOD's total duration for the minimum expiry" }),
   SIGNATURE_WINDOW_SECONDS: withDefault(s.wholeNumber(0, 86_400, 'whole seconds'), 300, { applies: 'both', doc: 'expiries are rounded up to this window (0 or 1: no rounding)' }),
 
@@ -96,7 +108,7 @@ export const VARIABLES = {
 
   // ---- Catalog and admin API
   DATABASE_URL: withDefault(s.databaseUrl, 'sqlite:./data/hlsgate.db', { applies: 'both', doc: 'the video catalog; embedded demo default: sqlite:<DATA_DIR>/hlsgate.db' }),
-  ADMIN_TOKEN: noDefault(s.adminToken, { applies: 'both', secret: true, doc: 'enables the admin API (at least 16 characters)' }),
+  ADMIN_TOKEN: noDefault(s.adminToken, { applies: 'both', secret: true, doc: 'enables the admin API (at least 32 characters, e.g. openssl rand -hex 32)' }),
 
   // ---- Embedded demo stack only
   DATA_DIR: withDefault(s.text, './data', { applies: 'embedded', doc: 'where the local store, dev keys and catalog live' }),

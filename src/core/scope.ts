@@ -48,6 +48,30 @@ export const OUT_OF_SCOPE_TEXT: Record<OutOfScopeReason, string> = {
   'already-signed': 'already carries CloudFront signing parameters',
 };
 
+/** What happens to a URI hlsgate will not sign: left as written (`pass`) or the playlist refused. */
+export type OutOfScopeAction = 'pass' | 'refuse';
+export type OutOfScopePolicy = Readonly<Record<OutOfScopeReason, OutOfScopeAction>>;
+
+/** What to do with URIs on another host (FOREIGN_URIS). */
+export type ForeignUris = 'pass' | 'refuse';
+
+/**
+ * The URI policy of the service and `hlsgate rewrite`. URIs on another host (key servers, ad
+ * servers, another CDN) are not ours to sign and play as they are: passed through unless the
+ * operator asks for `refuse`. Non-HTTP URIs (data:, skd://) are never fetched from the CDN: passed.
+ * A URI on the CDN host outside the root cannot play (CloudFront refuses it unsigned, and signing
+ * it would open another prefix): refused. A URI already carrying signing parameters is someone
+ * else's signature: refused.
+ */
+export function uriPolicy(foreign: ForeignUris): OutOfScopePolicy {
+  return { 'foreign-host': foreign, 'not-http': 'pass', 'outside-root': 'refuse', 'already-signed': 'refuse' };
+}
+
+/** Every unsignable URI left as written (`hlsgate rewrite --out-of-scope keep`). */
+export const KEEP_ALL: OutOfScopePolicy = { 'foreign-host': 'pass', 'not-http': 'pass', 'outside-root': 'pass', 'already-signed': 'pass' };
+/** Every unsignable URI refuses the playlist. */
+export const REFUSE_ALL: OutOfScopePolicy = { 'foreign-host': 'refuse', 'not-http': 'refuse', 'outside-root': 'refuse', 'already-signed': 'refuse' };
+
 /**
  * Whether a resolved URI may be signed for a root: undefined when it may, else why not.
  * `href` is `url.href` without its fragment; `root` is the root URL's origin and href.

@@ -6,6 +6,7 @@ import type { PlaylistSource } from '../adapters/s3-playlist-source.js';
 import type { ServiceConfig } from '../config.js';
 import type { SigningKey } from '../core/cloudfront/signer.js';
 import type { PlaybackCache } from '../playback/playback-cache.js';
+import type { WorkBudget } from '../playback/work-budget.js';
 import type { Authorize } from './viewer.js';
 
 export interface AppDeps {
@@ -15,7 +16,10 @@ export interface AppDeps {
   /** Current time, epoch milliseconds (injected so tests control signature expiry). */
   clock: () => number;
   logger: Logger;
-  config: Pick<ServiceConfig, 'cdnBaseUrl' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute'> & {
+  config: Pick<
+    ServiceConfig,
+    'cdnBaseUrl' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute' | 'foreignUris' | 'responseMaxBytes'
+  > & {
     /** The key itself is `signingKey`. */
     signing: Omit<ServiceConfig['signing'], 'key'>;
     s3: { maxPlaylistBytes: number };
@@ -29,4 +33,6 @@ export interface AppDeps {
   ready?: () => Promise<void>;
   /** Compiled playlists, signatures and shared responses; absent: all done per request. */
   playbackCache?: PlaybackCache;
+  /** Caps the uncached work of EXT-X-DEFINE:QUERYPARAM variants; absent: no cap. */
+  variantBudget?: WorkBudget;
 }

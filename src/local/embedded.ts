@@ -3,7 +3,7 @@
 // front of the store, and the service signing URLs for that edge. Everything listens on loopback.
 // Tests start the same stack (test/helpers/stack.ts). Never part of the production path.
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,13 @@ import { uploadSamples } from './seed.js';
 /** The bucket the embedded store serves. */
 export const LOCAL_BUCKET = 'hlsgate-local';
 const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Written into the data directory while the stack runs (removed at close): where its store, edge,
+ * service and catalog are, so `hlsgate import` and `hlsgate doctor` find a running demo through
+ * DATA_DIR. JSON: pid, appUrl, edgeUrl, s3Endpoint, bucket, region, keyPairId, databaseUrl.
+ */
+export const STACK_FILE = 'embedded-stack.json';
 
 /** Videos the embedded stack registers in the catalog (sample name = S3 prefix). */
 export const DEMO_VIDEOS = [
@@ -274,7 +281,10 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
         ttlSeconds: settings.ttlSeconds,
         expiryMarginSeconds: settings.expiryMarginSeconds,
         windowSeconds: settings.windowSeconds,
+        maxTtlSeconds: settings.maxTtlSeconds,
       },
+      foreignUris: settings.foreignUris,
+      responseMaxBytes: settings.responseMaxBytes,
       cache: settings.cache,
       databaseUrl,
       ...(settings.adminToken === undefined ? {} : { adminToken: settings.adminToken }),
@@ -295,6 +305,14 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
     );
     closers.unshift(() => server.close());
     const appUrl = `http://${shownHost}:${server.port}`;
+
+    const stackFile = join(dataDir, STACK_FILE);
+    const where = { pid: process.pid, appUrl, edgeUrl, s3Endpoint: s3.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, keyPairId: keys.keyPairId, databaseUrl };
+    writeFileSync(stackFile, `${JSON.stringify(where, null, 2)}\n`);
+    closers.unshift(() => {
+      rmSync(stackFile, { force: true });
+      return Promise.resolve();
+    });
 
     log(`hlsgate demo running: open ${appUrl}/videos/${DEMO_VIDEOS[0].id}`);
     if (config.viewerAuth.mode === 'jwt') log(`  viewer tokens required (VIEWER_AUTH=jwt): mint one with  npx hlsgate token ${DEMO_VIDEOS[0].id}`);

@@ -16,14 +16,16 @@
 // - in `cookies` mode the result also carries the CloudFront cookies to set (one custom policy
 //   for the video's root, signed once per window and address), built here from the same expiry.
 // Authorization is the routes' job and runs before this, on every request.
+import type { Logger } from 'pino';
 import { keyToCdnUrl } from '../core/cdn-url.js';
 import type { Video } from '../adapters/catalog.js';
-import { compilePlaylist, playlistFacts, PlaylistError, renderPlaylist, type CompiledPlaylist } from '../core/hls/manifest.js';
+import { compilePlaylist, playlistFacts, PlaylistError, renderPlaylist, type CompiledPlaylist, type RenderOptions } from '../core/hls/manifest.js';
 import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/media-signer.js';
-import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf } from '../core/scope.js';
+import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf, uriPolicy, type ForeignUris } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
 import { cdnCookies, type CookieSpec } from './cdn-cookies.js';
 import { cacheKey, type PlaybackCache } from './playback-cache.js';
+import { compileUnits, type WorkBudget } from './work-budget.js';
 import { SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
 import { nestedPlaylistPath } from '../routes.js';
@@ -45,13 +47,23 @@ export interface PlaybackDeps {
       expiryMarginSeconds: number;
       /** Expiries are rounded up to a multiple of this many seconds; absent, 0 or 1: not rounded. */
       windowSeconds?: number;
+      /** No signature lives longer than this, whatever a VOD's duration claims (SIGNED_URL_MAX_TTL). */
+      maxTtlSeconds: number;
     };
     s3: { maxPlaylistBytes: number };
     /** `cookies` mode: the cookies' Domain (CDN_COOKIE_DOMAIN); absent = the app's host only. */
     cdnCookieDomain?: string;
+    /** URIs on other hosts: pass through unsigned, or refuse the playlist (FOREIGN_URIS). */
+    foreignUris: ForeignUris;
+    /** Bound on a rendered playlist, bytes (RESPONSE_MAX_BYTES). */
+    responseMaxBytes: number;
   };
   /** Compiled playlists, signatures and shared responses; absent: everything is done per request. */
   playbackCache?: PlaybackCache;
+  /** Caps the uncached work of QUERYPARAM variants (work-budget.ts); absent: no cap. */
+  variantBudget?: WorkBudget;
+  /** Where the URIs passed through unsigned are reported, once per playlist version. */
+  logger?: Pick<Logger, 'info'>;
 }
 
 export interface LoadSignedPlaylistOptions {
@@ -97,7 +109,18 @@ export function signatureExpiry(compiled: Pick<CompiledPlaylist, 'totalDuration'
   const nowSeconds = Math.floor(nowMs / 1000);
   const finished = compiled.endList || compiled.playlistType === 'VOD';
   const watchTime = finished && Number.isFinite(compiled.totalDuration) ? Math.ceil(compiled.totalDuration) + signing.expiryMarginSeconds : 0;
-  return roundUpToWindow(nowSeconds + Math.max(signing.ttlSeconds, watchTime), signing.windowSeconds);
+  const wanted = roundUpToWindow(nowSeconds + Math.max(signing.ttlSeconds, watchTime), signing.windowSeconds);
+  // The ceiling, after the stretch: a playlist claiming a billion seconds gets the ceiling, not a
+  // signature valid for a century. Rounded down to the window, so capped viewers still share one.
+  const ceiling = roundDownToWindow(nowSeconds + signing.maxTtlSeconds, signing.windowSeconds);
+  return Math.min(wanted, Math.max(ceiling, nowSeconds + 1));
+}
+
+/** Rounds down to a multiple of `windowSeconds` (unchanged when the window is absent, 0 or 1). */
+function roundDownToWindow(epochSeconds: number, windowSeconds: number | undefined): number {
+  if (windowSeconds === undefined || !(windowSeconds > 1)) return epochSeconds;
+  const w = Math.floor(windowSeconds);
+  return Math.floor(epochSeconds / w) * w;
 }
 
 /**
@@ -158,10 +181,33 @@ async function load(deps: PlaybackDeps, key: string): Promise<PlaylistObject> {
 
 interface Compiled {
   compiled: CompiledPlaylist;
-  /** Set when the compiled form is cached (and so may key shared renders); absent when it depends on the request. */
+  /** Set when the compiled form is cached (and so may key shared renders). */
   compiledKey?: string;
+  /** Built for the request's EXT-X-DEFINE:QUERYPARAM values (a variant of the playlist version). */
+  variant: boolean;
 }
 
+/** The values a request gives the QUERYPARAM names, as one cache-key part. */
+function queryValues(names: readonly string[], query: URLSearchParams | undefined): string {
+  return JSON.stringify(names.map((n) => query?.get(n) ?? null));
+}
+
+/** Throws the 503 for a variant when the work budget is spent. */
+function spendVariantWork(deps: PlaybackDeps, units: number): void {
+  const budget = deps.variantBudget;
+  if (!budget || budget.take(units)) return;
+  const retryAfter = budget.retryAfterSeconds(units);
+  throw new HttpError(503, `this playlist is being requested with new query values faster than the service renders them; try again in ${retryAfter} s`, {
+    code: 'busy',
+    headers: { 'Retry-After': String(retryAfter) },
+  });
+}
+
+/**
+ * The compiled form of a playlist version: from the cache (per version, and per query values for
+ * a playlist with EXT-X-DEFINE:QUERYPARAM, whose names are learned at its first compile), else
+ * compiled, cached, and its passed-through URIs reported once.
+ */
 function compile(
   object: PlaylistObject,
   key: string,
@@ -172,19 +218,24 @@ function compile(
 ): Compiled {
   const { cdnBaseUrl } = deps.config;
   const cache = deps.playbackCache;
-  let compiledKey: string | undefined;
+  let versionKey: string | undefined;
+  let knownNames: readonly string[] | undefined;
   if (cache && (imported === undefined || imported.cacheable)) {
     const version = object.etag ?? cache.versionOf(object.body);
-    compiledKey = cacheKey(rootUrl, key, version, ...(imported ? [JSON.stringify(imported.variables)] : []));
-    const hit = cache.getCompiled(compiledKey);
-    if (hit) return { compiled: hit, compiledKey };
+    versionKey = cacheKey(rootUrl, key, version, ...(imported ? [JSON.stringify(imported.variables)] : []));
+    knownNames = cache.getQueryNames(versionKey);
+    const lookup = knownNames === undefined ? versionKey : cacheKey(versionKey, queryValues(knownNames, query));
+    const hit = cache.getCompiled(lookup);
+    if (hit) return { compiled: hit, compiledKey: lookup, variant: knownNames !== undefined };
   }
+  // A variant (known to read the query) that no cache holds costs a compile: from the budget.
+  if (knownNames !== undefined) spendVariantWork(deps, compileUnits(object.body.byteLength));
   let compiled: CompiledPlaylist;
   try {
     compiled = compilePlaylist(object.body, {
       playlistUrl: keyToCdnUrl(cdnBaseUrl, key),
       rootUrl,
-      outOfScope: 'refuse',
+      outOfScope: uriPolicy(deps.config.foreignUris),
       maxBytes: deps.config.s3.maxPlaylistBytes,
       ...(query ? { queryParams: query } : {}),
       ...(imported ? { importedVariables: imported.variables } : {}),
@@ -193,13 +244,33 @@ function compile(
     if (err instanceof PlaylistError) throw playlistFailure(err, key);
     throw err;
   }
-  // A form built from the request's query is that request's alone: caching it would let any
-  // viewer fill the cache with variants.
-  if (cache && compiledKey !== undefined && compiled.dependsOn.queryParams.length === 0) {
-    cache.setCompiled(compiledKey, compiled);
-    return { compiled, compiledKey };
+  reportPassedUris(deps, key, compiled);
+  if (!cache || versionKey === undefined) return { compiled, variant: compiled.dependsOn.queryParams.length > 0 };
+  const names = compiled.dependsOn.queryParams;
+  if (names.length === 0) {
+    cache.setCompiled(versionKey, compiled);
+    return { compiled, compiledKey: versionKey, variant: false };
   }
-  return { compiled };
+  // Built from the request's query: cached per the values of exactly those names (bounded LRU).
+  cache.setQueryNames(versionKey, names);
+  const variantKey = cacheKey(versionKey, queryValues(names, query));
+  cache.setCompiled(variantKey, compiled);
+  return { compiled, compiledKey: variantKey, variant: true };
+}
+
+/** Logs, once per compiled version, the hosts whose URIs pass through unsigned (never a path or query). */
+function reportPassedUris(deps: PlaybackDeps, key: string, compiled: CompiledPlaylist): void {
+  if (!deps.logger || compiled.outOfScope.length === 0) return;
+  const byOrigin = new Map<string, { origin: string; reason: string; tags: Set<string>; count: number }>();
+  for (const u of compiled.outOfScope) {
+    const id = `${u.reason} ${u.origin}`;
+    const entry = byOrigin.get(id) ?? { origin: u.origin, reason: u.reason, tags: new Set<string>(), count: 0 };
+    entry.tags.add(u.tag);
+    entry.count++;
+    byOrigin.set(id, entry);
+  }
+  const passed = [...byOrigin.values()].map((e) => ({ origin: e.origin, reason: e.reason, tags: [...e.tags], count: e.count }));
+  deps.logger.info({ key, passed }, `playlist ${key}: ${compiled.outOfScope.length} URI(s) pass through unsigned (${passed.map((p) => p.origin).join(', ')})`);
 }
 
 /**
@@ -207,7 +278,7 @@ function compile(
  * the shared signature cache when there is one (wildcard: one signed policy per root, expiry and
  * address; url: one signed URL per URI, expiry and address).
  */
-function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: string | undefined): (url: string) => string {
+function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: string | undefined, variant: boolean): (url: string) => string {
   const mode = deps.config.signing.mode;
   if (mode === 'cookies') {
     // The route's cookie policy covers `<rootUrl>*`: refuse a root that would widen it.
@@ -227,7 +298,11 @@ function mediaSigner(deps: PlaybackDeps, rootUrl: string, expires: number, ip: s
   let signer: ((url: string) => string) | undefined;
   return (url) => {
     assertUnderRoot(url, rootUrl, 'emit');
-    return cache.signature(prefix + url, () => (signer ??= createMediaSigner(options))(url));
+    return cache.signature(prefix + url, () => {
+      // A query variant's URLs are new resources: each signature is uncached work.
+      if (variant) spendVariantWork(deps, 1);
+      return (signer ??= createMediaSigner(options))(url);
+    });
   };
 }
 
@@ -263,7 +338,7 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     const top = compile(await load(deps, video.playlistKey), video.playlistKey, rootUrl, deps, o.query);
     imported = { variables: top.compiled.variables, cacheable: top.compiledKey !== undefined };
   }
-  const { compiled, compiledKey } = compile(object, key, rootUrl, deps, o.query, imported);
+  const { compiled, compiledKey, variant } = compile(object, key, rootUrl, deps, o.query, imported);
 
   const now = deps.clock();
   const expires = signatureExpiry(compiled, now, signing);
@@ -281,17 +356,31 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true, ...cookies };
   }
 
-  const text = withSignerErrors(() =>
-    renderPlaylist(compiled, {
-      signMedia: mediaSigner(deps, rootUrl, expires, signing.mode === 'cookies' ? undefined : o.clientIp),
-      routePlaylist: (path) => nestedPlaylistPath(video.id, path),
-    }),
-  );
+  const text = render(compiled, key, {
+    signMedia: mediaSigner(deps, rootUrl, expires, signing.mode === 'cookies' ? undefined : o.clientIp, variant),
+    routePlaylist: (path) => nestedPlaylistPath(video.id, path),
+    maxLength: deps.config.responseMaxBytes,
+  });
   if (cache && renderKey !== undefined) {
     const entry = cache.setRendered(renderKey, text);
     return { body: entry.body, bytes: entry.bytes, kind: compiled.kind, expires, ...etag, ...compressed(entry), shared: true, ...cookies };
   }
   return { body: text, bytes: Buffer.from(text, 'utf8'), kind: compiled.kind, expires, ...etag, ...cookies };
+}
+
+/** renderPlaylist, bounded: a playlist over RESPONSE_MAX_BYTES (in UTF-8) is refused, whichever way it got there. */
+function render(compiled: CompiledPlaylist, key: string, o: RenderOptions & { maxLength: number }): string {
+  let text: string;
+  try {
+    text = withSignerErrors(() => renderPlaylist(compiled, o));
+  } catch (err) {
+    if (err instanceof PlaylistError) throw playlistFailure(err, key);
+    throw err;
+  }
+  if (Buffer.byteLength(text, 'utf8') > o.maxLength) {
+    throw playlistFailure(new PlaylistError('TooLarge', `the rewritten playlist is larger than the ${o.maxLength}-byte response limit`), key);
+  }
+  return text;
 }
 
 /** The CloudFront cookies for `cookies` mode, their signature shared per window and address through the cache. */

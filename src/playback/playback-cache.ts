@@ -65,6 +65,12 @@ export interface PlaybackCacheStats {
 export interface PlaybackCache {
   getCompiled(key: string): CompiledPlaylist | undefined;
   setCompiled(key: string, compiled: CompiledPlaylist): void;
+  /**
+   * The EXT-X-DEFINE:QUERYPARAM names a playlist version reads (learned at its first compile), so
+   * later requests can find the compiled form for their query values without compiling.
+   */
+  getQueryNames(versionKey: string): readonly string[] | undefined;
+  setQueryNames(versionKey: string, names: readonly string[]): void;
   /** A memoized signer function (wildcard: one signed policy inside), made by `make` on a miss. */
   signer(key: string, make: () => (url: string) => string): (url: string) => string;
   /** A memoized signed URL, made by `make` on a miss. */
@@ -102,6 +108,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
   const signers = new LRUCache<string, (url: string) => string>({ maxSize: Math.max(MIN_PART, Math.floor(quarter / 8)), sizeCalculation: (_v, k) => ENTRY_OVERHEAD + 1024 + k.length * 2 });
   const signatures = new LRUCache<string, string>({ maxSize: quarter, sizeCalculation: (v, k) => ENTRY_OVERHEAD + (k.length + v.length) * 2 });
   const rendered = new LRUCache<string, RenderedPlaylist>({ maxSize: quarter * 2, sizeCalculation: renderedSize });
+  const queryNames = new LRUCache<string, readonly string[]>({ max: 10_000 });
   const versions = new WeakMap<Uint8Array, string>();
   const pending = new Set<Promise<void>>();
   const s = { compiledHits: 0, compiledMisses: 0, signatureHits: 0, signatureMisses: 0, renderedHits: 0, renderedMisses: 0 };
@@ -151,6 +158,10 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
     setCompiled(key, c) {
       compiled.set(key, c);
     },
+    getQueryNames: (key) => queryNames.get(key),
+    setQueryNames(key, names) {
+      queryNames.set(key, names);
+    },
     signer(key, make) {
       return memo(signers, key, make);
     },
@@ -186,6 +197,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
     }),
     clear() {
       compiled.clear();
+      queryNames.clear();
       signers.clear();
       signatures.clear();
       rendered.clear();

@@ -35,8 +35,10 @@ export function testConfig({ signing = {}, ...rest }: TestConfigOverrides): Test
     viewerAuth: { mode: 'none' },
     bindIp: VARIABLES.SIGNED_URL_BIND_IP.default,
     rateLimitPerMinute: VARIABLES.RATE_LIMIT_PER_MINUTE.default,
+    foreignUris: VARIABLES.FOREIGN_URIS.default,
+    responseMaxBytes: VARIABLES.RESPONSE_MAX_BYTES.default,
     ...rest,
-    signing: { mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, windowSeconds: 0, ...given },
+    signing: { mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, windowSeconds: 0, maxTtlSeconds: VARIABLES.SIGNED_URL_MAX_TTL.default, ...given },
   };
 }
 

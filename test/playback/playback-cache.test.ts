@@ -18,6 +18,7 @@ import { loadSignedPlaylist, roundUpToWindow, signatureExpiry, type PlaybackDeps
 import { createCachingPlaylistSource } from '../../src/adapters/playlist-cache.js';
 import { SourceError, type PlaylistSource } from '../../src/adapters/s3-playlist-source.js';
 import { createPlaybackCache, encodedBody, negotiateEncoding } from '../../src/playback/playback-cache.js';
+import { createWorkBudget } from '../../src/playback/work-budget.js';
 import { loadSigningKey, type SigningKey } from '../../src/core/cloudfront/signer.js';
 import { verifiedCookiePolicy } from '../helpers/cloudfront.js';
 import { testConfig } from '../helpers/app.js';
@@ -28,6 +29,7 @@ const CDN = 'https://cdn.example';
 const TTL = 3600;
 const MARGIN = 300;
 const WINDOW = 300;
+const MAX_TTL = 604_800;
 /** A multiple of WINDOW (and of every window used below). */
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0);
 /** One second past a window boundary: the first instant of a window (with whole-window TTLs). */
@@ -90,7 +92,7 @@ function setup(mode: 'wildcard' | 'url' | 'cookies', o: { pair?: TestKeyPair; se
     source: createCachingPlaylistSource(store.source, { maxBytes: 1 << 24, vodRevalidateMs: 30_000, clock: () => clock.now }),
     signingKey: key,
     clock: () => useCaseNow.value ?? clock.now,
-    config: { cdnBaseUrl: CDN, signing: { mode, ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW }, s3: { maxPlaylistBytes: 1 << 22 } },
+    config: { cdnBaseUrl: CDN, signing: { mode, ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW, maxTtlSeconds: MAX_TTL }, s3: { maxPlaylistBytes: 1 << 22 }, foreignUris: 'pass', responseMaxBytes: 16 << 20 },
     ...(o.cache === false ? {} : { playbackCache: createPlaybackCache({ maxBytes: 16 << 20 }) }),
   };
   return { deps, store, key, pair, clock, useCaseNow };
@@ -138,7 +140,7 @@ describe('expiry rounding', () => {
             for (let i = 0; i < 50; i++) {
               const nowMs = T0 + rand(10_000_000) * 7 + rand(1000);
               const now = Math.floor(nowMs / 1000);
-              const signing = { mode: 'wildcard' as const, ttlSeconds, expiryMarginSeconds: MARGIN, windowSeconds };
+              const signing = { mode: 'wildcard' as const, ttlSeconds, expiryMarginSeconds: MARGIN, windowSeconds, maxTtlSeconds: MAX_TTL };
               const unrounded = signatureExpiry(compiled, nowMs, { ...signing, windowSeconds: 0 });
               const expires = signatureExpiry(compiled, nowMs, signing);
               expect(expires).toBeGreaterThanOrEqual(now + ttlSeconds);
@@ -151,6 +153,24 @@ describe('expiry rounding', () => {
         }
       }
     }
+  });
+
+  // Issue 9, hole 2: a VOD claiming 3,000,000,000 s got signatures valid until 2121.
+  it.each([
+    ['a VOD claiming 3e9 s', 3e9, 300],
+    ['a VOD of 8 days', 8 * 86_400, 300],
+    ['a VOD of 8 days, no window', 8 * 86_400, 0],
+    ['a VOD claiming 3e9 s, a 7 s window', 3e9, 7],
+  ])('caps %s at SIGNED_URL_MAX_TTL, after the stretch, on the window', (_what, duration, windowSeconds) => {
+    const nowMs = T1;
+    const now = Math.floor(nowMs / 1000);
+    const signing = { mode: 'url' as const, ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds, maxTtlSeconds: MAX_TTL };
+    const expires = signatureExpiry({ totalDuration: duration, endList: true }, nowMs, signing);
+    expect(expires).toBeLessThanOrEqual(now + MAX_TTL);
+    expect(expires).toBeGreaterThan(now + MAX_TTL - Math.max(windowSeconds, 1));
+    if (windowSeconds > 1) expect(expires % windowSeconds).toBe(0);
+    // A shorter VOD is not capped.
+    expect(signatureExpiry({ totalDuration: 7200, endList: true }, nowMs, signing)).toBeGreaterThanOrEqual(now + 7200 + MARGIN);
   });
 
   it('leaves expiries alone without a window', () => {
@@ -248,15 +268,43 @@ describe('compile once per (key, ETag)', () => {
     expect(stats(s).compiledMisses).toBe(2);
   });
 
-  it('never caches a playlist compiled from the request query (EXT-X-DEFINE:QUERYPARAM)', async () => {
+  it('caches a playlist compiled from the request query (EXT-X-DEFINE:QUERYPARAM) per distinct value', async () => {
     const s = setup('wildcard');
     s.store.put('videos/v1/q/index.m3u8', media(2, 6, { head: '#EXT-X-DEFINE:QUERYPARAM="token"' }).replace('seg_0.ts', 'seg_0.ts?t={$token}'));
-    const a = await load(s, { relPath: 'q/index.m3u8', query: new URLSearchParams('token=abc') });
-    const b = await load(s, { relPath: 'q/index.m3u8', query: new URLSearchParams('token=xyz') });
+    const q = (v: string) => ({ relPath: 'q/index.m3u8', query: new URLSearchParams(`token=${v}&other=${Math.random()}`) });
+    const a = await load(s, q('abc'));
+    const b = await load(s, q('xyz'));
+    const again = await load(s, q('abc'));
     expect(a.body).toContain('seg_0.ts?t=abc&');
     expect(b.body).toContain('seg_0.ts?t=xyz&');
-    expect(a.shared).toBeUndefined();
-    expect(stats(s).compiledHits).toBe(0);
+    // Same value of the names the playlist reads (other parameters do not matter): the same bytes.
+    expect(again.bytes).toBe(a.bytes);
+    expect(again.shared).toBe(true);
+    expect(b.bytes).not.toBe(a.bytes);
+    expect(stats(s)).toMatchObject({ compiledMisses: 2, compiledHits: 1 });
+  });
+
+  // Issue 9, hole 4: distinct QUERYPARAM values in url mode cost a compile and a signature per URI each.
+  it('caps the uncached work of new query values with the work budget: 503 with Retry-After, cached values and other playlists unaffected', async () => {
+    const s = setup('url');
+    const budget = { now: T1 };
+    s.deps.variantBudget = createWorkBudget({ perMinute: 50, clock: () => budget.now });
+    const segments = media(20, 6, { head: '#EXT-X-DEFINE:QUERYPARAM="token"' }).replace(/(seg_\d+\.ts)/g, '$1?t={$token}');
+    s.store.put('videos/v1/q/index.m3u8', segments);
+    const q = (v: string) => ({ relPath: 'q/index.m3u8', query: new URLSearchParams(`token=${v}`) });
+    await load(s, q('v1')); // 20 signatures: 30 units left
+    await load(s, q('v2')); // a compile and 20 signatures: 9 left
+    const refused = await load(s, q('v3')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toMatchObject({ status: 503, headers: { 'Retry-After': expect.stringMatching(/^\d+$/) } });
+    expect(Number((refused as { headers: Record<string, string> }).headers['Retry-After'])).toBeGreaterThan(0);
+    // What is cached costs nothing; a playlist without QUERYPARAM never draws from the budget.
+    expect(segmentUrls((await load(s, q('v1'))).body)).toHaveLength(20);
+    expect(segmentUrls((await load(s)).body)).toHaveLength(20);
+    budget.now += 60_000;
+    expect(segmentUrls((await load(s, q('v3'))).body)).toHaveLength(20);
   });
 
   it('renders a nested playlist that imports variables from the top playlist, keyed by their values', async () => {
@@ -361,7 +409,7 @@ describe('through the app', () => {
       logger: pino({ level: 'silent' }),
       config: testConfig({
         cdnBaseUrl: CDN,
-        signing: { mode: 'wildcard', ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW },
+        signing: { mode: 'wildcard', ttlSeconds: TTL, expiryMarginSeconds: MARGIN, windowSeconds: WINDOW, maxTtlSeconds: MAX_TTL },
         s3: { maxPlaylistBytes: 1 << 22 },
       }),
       playbackCache: s.deps.playbackCache!,

@@ -4,7 +4,7 @@
 // starts with #EXTM3U (4.3.1.1). One pass reads them in order; a tag is handled by the function
 // TAG_HANDLERS names for it, URI lines (4.3.2, 4.3.4.2) and URI attributes become slots (uris.ts
 // decides whether they may), EXT-X-DEFINE feeds variables.ts. The state of the pass is one Compiler.
-import type { OutOfScopeReason } from '../scope.js';
+import { KEEP_ALL, REFUSE_ALL, type OutOfScopePolicy, type OutOfScopeReason } from '../scope.js';
 import { decimalFloatingPoint, enumeratedStringIs, parseAttributeList } from './attribute-list.js';
 import { LineContext, PlaylistError, quoteLine, type Fail } from './errors.js';
 import { BOM, EXTM3U, MEDIA_TAGS, MULTIVARIANT_TAGS, SEGMENT_URI_LINE, URI_ATTRIBUTE_TAGS, VARIANT_URI_LINE, type UriRole } from './tags.js';
@@ -17,8 +17,12 @@ export interface CompileOptions {
   playlistUrl: string;
   /** Absolute CDN URL of the video's root prefix, ending in '/'. Nothing outside it is ever signed. */
   rootUrl: string;
-  /** 'refuse' (default): a URI outside the root throws OutOfScope. 'keep': left as written, reported. */
-  outOfScope?: 'keep' | 'refuse';
+  /**
+   * What to do with a URI that will not be signed, by reason (scope.ts `uriPolicy`): `pass` leaves
+   * it as written and reports it in `outOfScope`, `refuse` throws OutOfScope. 'refuse' (default):
+   * refuse all; 'keep': pass all.
+   */
+  outOfScope?: 'keep' | 'refuse' | OutOfScopePolicy;
   /** Input size bound in bytes (UTF-8); default 4 MiB. */
   maxBytes?: number;
   /**
@@ -38,6 +42,10 @@ export interface OutOfScopeUri {
   line: number;
   /** The URI as written in the playlist (before variable substitution). */
   uri: string;
+  /** Where it was: the tag (`EXT-X-KEY`) or the URI line (`media segment URI`). */
+  tag: string;
+  /** Scheme and host of the URI as resolved (`https://keys.example.com`, `data:`), never its path or query. */
+  origin: string;
   reason: OutOfScopeReason;
 }
 
@@ -46,7 +54,7 @@ export interface CompiledPlaylist {
   /** Constant text; `chunks.length === slots.length + 1`. Output = chunks[0] + slot0 + chunks[1] + ... */
   chunks: string[];
   slots: Slot[];
-  /** URIs left as written ('keep' mode only; 'refuse' throws instead). */
+  /** URIs left as written (those the policy passes; the others throw instead). */
   outOfScope: OutOfScopeUri[];
   /** EXT-X-TARGETDURATION, media playlists. */
   targetDuration?: number;
@@ -184,7 +192,7 @@ class Compiler {
   variantPending = false;
 
   private readonly scope: UriScope;
-  private readonly keepOutOfScope: boolean;
+  private readonly policy: OutOfScopePolicy;
   private readonly maxUris: number;
   private readonly out: Splicer;
   private readonly outOfScope: OutOfScopeUri[] = [];
@@ -195,7 +203,7 @@ class Compiler {
   constructor(text: string, scope: UriScope, o: CompileOptions) {
     this.text = text;
     this.scope = scope;
-    this.keepOutOfScope = o.outOfScope === 'keep';
+    this.policy = o.outOfScope === 'keep' ? KEEP_ALL : o.outOfScope === undefined || o.outOfScope === 'refuse' ? REFUSE_ALL : o.outOfScope;
     this.maxUris = o.maxUris ?? DEFAULT_MAX_URIS;
     this.variables = new Variables(o);
     this.out = new Splicer(text);
@@ -271,8 +279,8 @@ class Compiler {
     const verdict = resolveUri(this.variables.substitute(raw, this.fail), raw, role, this.scope, this.fail);
     if (verdict.kind === 'pass-through') return;
     if (verdict.kind === 'out-of-scope') {
-      if (!this.keepOutOfScope) return this.fail('OutOfScope', outOfScopeMessage(raw, verdict.reason, this.scope.rootHref));
-      this.outOfScope.push({ line: this.where.lineNo, uri: raw, reason: verdict.reason });
+      if (this.policy[verdict.reason] === 'refuse') return this.fail('OutOfScope', outOfScopeMessage(raw, verdict.reason, this.scope.rootHref));
+      this.outOfScope.push({ line: this.where.lineNo, uri: raw, tag: this.where.tag, origin: verdict.origin, reason: verdict.reason });
       return;
     }
     if (this.out.slots.length >= this.maxUris) return this.fail('TooLarge', `playlist has more than ${this.maxUris} URIs`);

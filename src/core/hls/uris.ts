@@ -47,7 +47,8 @@ export function uriScope(rootUrl: string, playlistUrl: string): UriScope {
 
 export type UriVerdict =
   | { kind: 'slot'; slot: Slot }
-  | { kind: 'out-of-scope'; reason: OutOfScopeReason }
+  /** `origin`: scheme and host as resolved (`https://keys.example.com`), or the scheme alone (`data:`). */
+  | { kind: 'out-of-scope'; reason: OutOfScopeReason; origin: string }
   /** A key URI that is not fetched from the CDN (skd:// FairPlay, data: Widevine PSSH): left as written. */
   | { kind: 'pass-through' };
 
@@ -60,7 +61,7 @@ const PASS_THROUGH: UriVerdict = { kind: 'pass-through' };
 export function resolveUri(uri: string, raw: string, role: UriRole, scope: UriScope, fail: Fail): UriVerdict {
   const scheme = URI_SCHEME.exec(uri)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
-    return role === 'key' ? PASS_THROUGH : { kind: 'out-of-scope', reason: 'not-http' };
+    return role === 'key' ? PASS_THROUGH : { kind: 'out-of-scope', reason: 'not-http', origin: `${scheme}:` };
   }
   let url: URL;
   try {
@@ -73,7 +74,7 @@ export function resolveUri(uri: string, raw: string, role: UriRole, scope: UriSc
   if (hash !== -1) href = href.slice(0, hash);
   if (href.length > MAX_URI_LENGTH) return fail('TooLarge', `URI is ${href.length} characters long, over CloudFront's ${MAX_URI_LENGTH}`);
   const reason = classifyUri(url, href, { origin: scope.rootOrigin, href: scope.rootHref });
-  if (reason !== undefined) return { kind: 'out-of-scope', reason };
+  if (reason !== undefined) return { kind: 'out-of-scope', reason, origin: url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol };
   return { kind: 'slot', slot: role === 'playlist' ? { kind: 'playlist', path: pathUnderRoot(href, scope.rootHref), url: href } : { kind: 'media', url: href } };
 }
 
@@ -84,7 +85,21 @@ function pathUnderRoot(href: string, rootHref: string): string {
   return query === -1 ? rest : rest.slice(0, query);
 }
 
-/** The message of an OutOfScope refusal. */
+/** The message of an OutOfScope refusal: the URI (signature values hidden), the root, and the fix. */
 export function outOfScopeMessage(raw: string, reason: OutOfScopeReason, rootHref: string): string {
-  return `URI "${raw.slice(0, QUOTE_MAX)}" ${OUT_OF_SCOPE_TEXT[reason]}; hlsgate only signs URLs under ${rootHref}`;
+  const fix =
+    reason === 'outside-root'
+      ? "; widen the video's rootPrefix to a folder holding it, or move the file under the root"
+      : reason === 'foreign-host'
+        ? '; set FOREIGN_URIS=pass to let URIs on other hosts play unsigned'
+        : '';
+  return `URI "${hideSigningValues(raw).slice(0, QUOTE_MAX)}" ${OUT_OF_SCOPE_TEXT[reason]}; hlsgate only signs URLs under ${rootHref}${fix}`;
+}
+
+// A CloudFront signing parameter (or a token) and its value, in a query string (1: the name).
+const SIGNING_VALUE = /([?&;](?:Signature|Policy|Key-Pair-Id|Expires|Hash-Algorithm|token)=)[^&#"\s]*/gi;
+
+/** `uri` with the values of signing parameters replaced: refusal messages end up in logs. */
+export function hideSigningValues(uri: string): string {
+  return uri.replace(SIGNING_VALUE, '$1[redacted]');
 }
