@@ -103,7 +103,15 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
     await playerCall(o.page, 'pause');
     const paused = await waitForState(o.page, 'pause', (s) => s.paused, 5_000, o.diagnostics);
     // Let the forward buffer fill (the player buffers about 30 s ahead; 65 s is beyond it), so that
-    // no request is under way when the clock moves.
+    // no request is under way, or about to start, when the clock moves.
+    await o.page.waitForFunction(
+      (t) => {
+        const p = (window as unknown as { __hlsgatePlayer: { bufferedEnd(): number } }).__hlsgatePlayer;
+        return p.bufferedEnd() >= t + 24;
+      },
+      paused.t,
+      { timeout: 30_000, polling: 100 },
+    );
     await waitForQuiet(o.page, o.requests, stack.edgeUrl, 1_000, 30_000);
     return paused.t;
   }
@@ -257,7 +265,7 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
         o.page,
         'playback at 65 s',
         (x) => {
-          if (resumedAt === undefined && !x.paused && !x.seeking && x.t >= 65 && x.t < 66 && x.recoveries.some((r) => r.outcome === 'ok')) resumedAt = Date.now();
+          if (resumedAt === undefined && !x.paused && !x.seeking && x.t >= 65 && x.t < 66.5 && x.recoveries.some((r) => r.outcome === 'ok')) resumedAt = Date.now();
           return x.t > 67 || x.notice !== null || x.errorClass;
         },
         30_000,
@@ -272,10 +280,11 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
       const refusals = stack.edgeLines.slice(edgeFrom).filter((l) => Number(l.status) === 403);
       expect(refusals.length, o.diagnostics()).toBeGreaterThan(0);
       expect(refusals.every((l) => l.verdict === 'Expired')).toBe(true);
-      expect(resumedAt, 'seen playing between 65 and 66 s').toBeDefined();
+      expect(resumedAt, 'seen playing between 65 and 66.5 s').toBeDefined();
       const resumeMs = resumedAt! - since;
-      // On an idle machine this takes well under a second; CI shares two cores with other suites.
-      expect(resumeMs).toBeLessThan(8_000);
+      // On an idle machine this takes well under a second (CI shares two cores with other suites);
+      // a recovery that needed a second attempt would take longer than the 10 s deadline.
+      expect(resumeMs).toBeLessThan(10_000);
       console.info(`[recovery-limits] cookies: seek to 65 s to playing at 65 s: ${resumeMs} ms`);
     } finally {
       await o.close();
