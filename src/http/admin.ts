@@ -1,11 +1,19 @@
 // Admin API: catalog CRUD under /api/videos, behind `Authorization: Bearer <ADMIN_TOKEN>`.
 // Mounted only when a token is configured (otherwise /api/* is a plain 404).
+//
+// Failed authentications are throttled per client (the client told apart as the playlist rate
+// limit does: `clientKey` of the request's address, X-Forwarded-For only from trusted proxies, an
+// IPv6 client as its /64): after a burst of wrong tokens the client gets 429 with Retry-After, and
+// a throttled client's token is not even compared. The state is a FailureThrottle (per process
+// unless one is passed in).
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AppDeps } from './deps.js';
 import { HttpError } from '../errors.js';
 import { CatalogInputError, isValidVideoId, parseVideoInput, type Video, type VideoInput } from '../adapters/catalog.js';
 import { adminVideoPath, EXPRESS_PATHS } from '../routes.js';
+import { ADMIN_AUTH_THROTTLE, clientKey, createFailureThrottle, type FailureThrottle } from './rate-limit.js';
 import { bearerToken } from './viewer.js';
 
 const BODY_LIMIT = '16kb';
@@ -14,17 +22,40 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** Checks `Authorization: Bearer <token>` in constant time (hashes of equal length). */
-export function bearerAuth(adminToken: string): (req: Request, res: Response, next: NextFunction) => void {
-  const expected = sha256(adminToken);
+export interface AdminAuthOptions {
+  adminToken: string;
+  /** Failed attempts per client. */
+  throttle: FailureThrottle;
+  /** The client's address (the front door's `ParsedRequest.clientIp`). */
+  clientIp: (req: IncomingMessage) => string | undefined;
+}
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time (hashes of equal length). A client over
+ * its failures gets 429 before anything else; a wrong token, or credentials of another kind, count
+ * as a failure (a request without any Authorization header does not: it guesses nothing).
+ */
+export function bearerAuth(o: AdminAuthOptions): (req: Request, res: Response, next: NextFunction) => void {
+  const expected = sha256(o.adminToken);
   return (req, _res, next) => {
-    const token = bearerToken(req.get('authorization'));
+    const client = clientKey(o.clientIp(req));
+    const wait = o.throttle.check(client);
+    if (wait !== undefined) {
+      throw new HttpError(429, `too many failed admin authentications from your address; try again in ${wait} s`, {
+        code: 'rate_limited',
+        headers: { 'Retry-After': String(wait) },
+      });
+    }
+    const header = req.get('authorization');
+    const token = bearerToken(header);
     if (token === undefined) {
+      if (header !== undefined) o.throttle.fail(client);
       throw new HttpError(401, 'this API needs an admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', {
         headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' },
       });
     }
     if (!timingSafeEqual(sha256(token), expected)) {
+      o.throttle.fail(client);
       throw new HttpError(401, 'the admin token is not valid', {
         headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate", error="invalid_token"' },
       });
@@ -57,9 +88,18 @@ async function getVideo(deps: AppDeps, id: string): Promise<Video> {
   return video;
 }
 
-export function adminRouter(deps: AppDeps, adminToken: string): express.Router {
+export interface AdminRouterOptions {
+  adminToken: string;
+  /** The client's address (the front door's `ParsedRequest.clientIp`). */
+  clientIp: (req: IncomingMessage) => string | undefined;
+  /** Failed authentications per client; default: per process, ADMIN_AUTH_THROTTLE on `deps.clock`. */
+  throttle?: FailureThrottle;
+}
+
+export function adminRouter(deps: AppDeps, o: AdminRouterOptions): express.Router {
   const router = express.Router();
-  router.use(bearerAuth(adminToken));
+  const throttle = o.throttle ?? createFailureThrottle({ ...ADMIN_AUTH_THROTTLE, clock: deps.clock });
+  router.use(bearerAuth({ adminToken: o.adminToken, throttle, clientIp: o.clientIp }));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');

@@ -123,7 +123,7 @@ function build(deps: AppDeps): { app: express.Express; listener: RequestListener
   if (pub) routes.use(`${STATIC_BASE}/`, express.static(pub, { index: false, redirect: false }));
   routes.use(videosRouter(deps, { admit, requestOf }));
   const adminToken = deps.config.adminToken;
-  if (adminToken) routes.use(ADMIN_API_BASE, adminRouter(deps, adminToken));
+  if (adminToken) routes.use(ADMIN_API_BASE, adminRouter(deps, { adminToken, clientIp: (req) => requestOf(req).clientIp }));
   routes.use(() => {
     throw new HttpError(404, 'there is nothing at this address');
   });

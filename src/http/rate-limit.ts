@@ -3,6 +3,8 @@
 // counts only from the trusted proxies of TRUST_PROXY); an IPv6 client is its /64, since one
 // subscriber usually holds a whole /64. Over the limit: 429 with Retry-After. Memory is bounded (least recently seen clients
 // are forgotten first), and the state is per process.
+//
+// The same client keys count failed admin authentications (`FailureThrottle`, below).
 import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { HttpError } from '../errors.js';
@@ -73,5 +75,69 @@ export function createRateLimiter(o: RateLimitOptions): (address: string | undef
       code: 'rate_limited',
       headers: { 'Retry-After': String(retryAfter) },
     });
+  };
+}
+
+/**
+ * Failed attempts (e.g. wrong admin tokens) per client, as a small interface so that a shared
+ * implementation (Redis) can replace this per-process one. Keys are `clientKey(address)`.
+ */
+export interface FailureThrottle {
+  /** Seconds `key` must wait before its next attempt is even looked at, or undefined when it may try now. */
+  check(key: string): number | undefined;
+  /** Records one failed attempt by `key`. */
+  fail(key: string): void;
+}
+
+export interface FailureThrottleOptions {
+  /** Failures a client may make at once before it must wait. */
+  burst: number;
+  /** One more failure is allowed every `refillMs` milliseconds (up to `burst`). */
+  refillMs: number;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  /** Clients tracked at once; the least recently failing are forgotten first. */
+  maxClients: number;
+}
+
+/** Admin authentication: 10 failures at once, then one every 10 s (6 a minute); 10 000 clients tracked. */
+export const ADMIN_AUTH_THROTTLE = { burst: 10, refillMs: 10_000, maxClients: 10_000 } as const;
+
+/**
+ * A per-process FailureThrottle: a token bucket per client that only failures drain. Memory is
+ * bounded by `maxClients` entries of two numbers each (least recently failing forgotten first); a
+ * client whose bucket has refilled completely is forgotten at once.
+ */
+export function createFailureThrottle(o: FailureThrottleOptions): FailureThrottle {
+  const { burst, refillMs, clock } = o;
+  if (!(burst >= 1) || !(refillMs > 0)) throw new RangeError('a failure throttle needs burst >= 1 and refillMs > 0');
+  const buckets = new LRUCache<string, Bucket>({ max: o.maxClients });
+  /** The key's bucket refilled up to now; undefined when it is full (nothing to remember). */
+  function current(key: string, now: number): Bucket | undefined {
+    const b = buckets.peek(key);
+    if (!b) return undefined;
+    const tokens = Math.min(burst, b.tokens + Math.max(0, now - b.at) / refillMs);
+    if (tokens >= burst) {
+      buckets.delete(key);
+      return undefined;
+    }
+    b.tokens = tokens;
+    b.at = now;
+    return b;
+  }
+  return {
+    check(key) {
+      const b = current(key, clock());
+      if (!b || b.tokens >= 1) return undefined;
+      return Math.max(1, Math.ceil(((1 - b.tokens) * refillMs) / 1000));
+    },
+    fail(key) {
+      const now = clock();
+      const b = current(key, now);
+      if (b) {
+        b.tokens = Math.max(0, b.tokens - 1);
+        buckets.get(key); // most recently failing
+      } else buckets.set(key, { tokens: burst - 1, at: now });
+    },
   };
 }
