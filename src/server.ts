@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createRequestListener, type AppDeps } from './http/app.js';
 import { describeConfig, type ServiceConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openCatalog, type Catalog } from './adapters/catalog.js';
+import { assertStoredVideosValid, openCatalog, type Catalog } from './adapters/catalog.js';
 import { createCachingPlaylistSource } from './adapters/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from './adapters/s3-playlist-source.js';
 import { createPlaybackCache } from './playback/playback-cache.js';
@@ -60,6 +60,12 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const ownsCatalog = o.catalog === undefined;
   const clock = o.clock ?? Date.now;
   const catalog = o.catalog ?? openCatalog(config.databaseUrl, { clock });
+  try {
+    await assertStoredVideosValid(catalog);
+  } catch (err) {
+    if (ownsCatalog) await catalog.close();
+    throw err;
+  }
   const client = createS3Client(config.s3, o.credentials);
   const s3Source = createS3PlaylistSource({
     client,

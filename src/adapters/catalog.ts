@@ -66,11 +66,18 @@ function checkId(field: string, id: unknown): string {
   return id;
 }
 
-/** Checks an S3 key or key prefix (`prefix` allows '' and requires a trailing '/'). */
+/**
+ * Checks an S3 key or key prefix (`prefix` requires a trailing '/'). A root prefix decides what
+ * every signature of the video covers (`<cdn>/<rootPrefix>*`): an empty one would open the whole
+ * distribution, and `*` or `?` would be read as wildcards by CloudFront's policies.
+ */
 function checkKeyPath(field: string, value: unknown, kind: 'key' | 'prefix'): string {
   if (typeof value !== 'string') throw new CatalogInputError(field, `expected a string, got ${describe(value)}`);
   if (kind === 'key' && value === '') throw new CatalogInputError(field, 'must not be empty');
-  if (kind === 'prefix' && value === '') return value;
+  if (kind === 'prefix' && value === '') {
+    throw new CatalogInputError(field, "must not be empty: the video's signatures would cover the whole distribution; name its folder, e.g. videos/<id>/");
+  }
+  if (kind === 'prefix' && /[*?]/.test(value)) throw new CatalogInputError(field, 'must not contain "*" or "?": CloudFront policies read them as wildcards covering other folders');
   if (CONTROL_CHARS.test(value)) throw new CatalogInputError(field, 'must not contain control characters');
   if (LONE_SURROGATE.test(value)) throw new CatalogInputError(field, 'must be valid Unicode (unpaired surrogate)');
   if (Buffer.byteLength(value, 'utf8') > MAX_KEY_BYTES) throw new CatalogInputError(field, `must be at most ${MAX_KEY_BYTES} bytes (UTF-8)`);
@@ -134,8 +141,30 @@ export function parseVideoInput(body: unknown, idFromPath?: string): VideoInput 
     const rootPrefix = checkKeyPath('rootPrefix', o.rootPrefix, 'prefix');
     if (!playlistKey.startsWith(rootPrefix)) throw new CatalogInputError('rootPrefix', 'must be a prefix of playlistKey (the playlist must lie under it)');
     input.rootPrefix = rootPrefix;
+  } else {
+    // The default root is the playlist's folder: the same rules apply to it.
+    const folder = defaultRootPrefix(playlistKey);
+    if (folder === '') {
+      throw new CatalogInputError('playlistKey', "must be inside a folder (e.g. videos/<id>/index.m3u8): the folder is the video's root prefix, and the bucket root would open the whole distribution");
+    }
+    if (/[*?]/.test(folder)) throw new CatalogInputError('playlistKey', 'its folder (the root prefix) must not contain "*" or "?": CloudFront policies read them as wildcards');
   }
   return input;
+}
+
+/**
+ * Checks every stored video against today's rules (rows written by an older hlsgate, or by hand):
+ * the service refuses to start on one it would sign unsafely, naming it and the fix.
+ */
+export async function assertStoredVideosValid(catalog: Pick<Catalog, 'list'>): Promise<void> {
+  for (const v of await catalog.list()) {
+    try {
+      parseVideoInput({ id: v.id, playlistKey: v.playlistKey, rootPrefix: v.rootPrefix });
+    } catch (err) {
+      if (!(err instanceof CatalogInputError)) throw err;
+      throw new Error(`catalog: stored video "${v.id}": ${err.message}; fix it with hlsgate videos add ${v.id} <playlist-key> --root-prefix <folder>/, or hlsgate videos rm ${v.id}`, { cause: err });
+    }
+  }
 }
 
 export interface Catalog {

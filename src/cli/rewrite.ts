@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { createMediaSigner, type SigningMode } from '../core/cloudfront/media-signer.js';
 import { compilePlaylist, renderPlaylist } from '../core/hls/manifest.js';
+import { hideSigningValues } from '../core/hls/uris.js';
+import { uriPolicy } from '../core/scope.js';
+import { readVariables } from '../config.js';
 import { parse, required, str, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { KEY_OPTIONS, signingKeyFrom } from './keys.js';
@@ -10,7 +13,7 @@ import { parseTime } from './time.js';
 
 export const rewrite: Command = {
   usage: `  rewrite [file|-] --playlist-url <url> --expires <time> [--mode url|wildcard]
-       [--media-route <template with {path}>] [--root-url <folder URL>] [--out-of-scope refuse|keep]
+       [--media-route <template with {path}>] [--root-url <folder URL>] [--out-of-scope policy|refuse|keep]
        [--key-pair-id ID] [--private-key-file F]`,
   async run(args, io) {
     const { flags, positionals } = parse(args, {
@@ -35,8 +38,13 @@ export const rewrite: Command = {
     const modeText = str(flags, 'mode') ?? 'wildcard';
     if (modeText !== 'url' && modeText !== 'wildcard') throw new UsageError(`--mode: "${modeText}" is not url or wildcard`);
     const mode: SigningMode = modeText;
-    const outOfScope = str(flags, 'out-of-scope') ?? 'refuse';
-    if (outOfScope !== 'refuse' && outOfScope !== 'keep') throw new UsageError(`--out-of-scope: "${outOfScope}" is not refuse or keep`);
+    // The service's URI policy by default (FOREIGN_URIS: other hosts pass, or refuse; outside the
+    // root refused); `refuse` refuses every unsignable URI, `keep` leaves every one as written.
+    const outOfScopeText = str(flags, 'out-of-scope') ?? 'policy';
+    if (outOfScopeText !== 'policy' && outOfScopeText !== 'refuse' && outOfScopeText !== 'keep') {
+      throw new UsageError(`--out-of-scope: "${outOfScopeText}" is not policy, refuse or keep`);
+    }
+    const outOfScope = outOfScopeText === 'policy' ? uriPolicy(readVariables(io.env, ['FOREIGN_URIS']).FOREIGN_URIS) : outOfScopeText;
     const now = Math.floor(io.now() / 1000);
     const expires = parseTime(required(flags, 'expires'), now, '--expires');
     const key = signingKeyFrom(flags, io.env);
@@ -48,7 +56,7 @@ export const rewrite: Command = {
       // Without a route, nested playlist references stay relative to where the output is served.
       routePlaylist: (path) => (route === undefined ? path : route.replaceAll('{path}', path)),
     });
-    for (const o of compiled.outOfScope) io.stderr(`warning: line ${o.line}: left unsigned (${o.reason}): ${o.uri}`);
+    for (const o of compiled.outOfScope) io.stderr(`warning: line ${o.line}: ${o.tag} left unsigned (${o.reason}): ${hideSigningValues(o.uri)}`);
     io.stdout(out.replace(/\r?\n$/, ''));
     return 0;
   },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  assertStoredVideosValid,
   CATALOG_SCHEMA_VERSION,
   CatalogInputError,
   isValidVideoId,
@@ -78,8 +79,18 @@ describe('parseVideoInput', () => {
     });
   });
 
-  it('accepts the bucket root as rootPrefix and a key at the root', () => {
-    expect(parseVideoInput({ id: 'v1', playlistKey: 'index.m3u8', rootPrefix: '' })).toEqual({ id: 'v1', playlistKey: 'index.m3u8', rootPrefix: '' });
+  // Issue 9, hole 1: an empty root prefix made every policy cover the whole distribution.
+  it.each([
+    ['an empty root prefix', { playlistKey: 'videos/v1/index.m3u8', rootPrefix: '' }, 'rootPrefix', /must not be empty: the video's signatures would cover the whole distribution/],
+    ['"/" as root prefix', { playlistKey: 'videos/v1/index.m3u8', rootPrefix: '/' }, 'rootPrefix', /without a leading "\/"/],
+    ['"*" in the root prefix', { playlistKey: 'videos/v*/index.m3u8', rootPrefix: 'videos/v*/' }, 'rootPrefix', /must not contain "\*" or "\?"/],
+    ['"?" in the root prefix', { playlistKey: 'videos/v?/index.m3u8', rootPrefix: 'videos/v?/' }, 'rootPrefix', /must not contain "\*" or "\?"/],
+    ['a key at the bucket root (its folder is the root)', { playlistKey: 'index.m3u8' }, 'playlistKey', /must be inside a folder/],
+    ['a key whose folder holds "*"', { playlistKey: 'videos/*/index.m3u8' }, 'playlistKey', /must not contain "\*" or "\?"/],
+  ])('refuses %s, naming the field', (_what, body, field, message) => {
+    const err = inputError(() => parseVideoInput({ id: 'v1', ...body }));
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(message);
   });
 
   it('treats null and blank titles as absent', () => {
@@ -143,11 +154,11 @@ describe('parseVideoInput', () => {
   });
 
   it('counts title length in characters, not UTF-16 units', () => {
-    expect(parseVideoInput({ id: 'v1', playlistKey: 'a.m3u8', title: '🎬'.repeat(200) }).title).toBe('🎬'.repeat(200));
+    expect(parseVideoInput({ id: 'v1', playlistKey: 'a/b.m3u8', title: '🎬'.repeat(200) }).title).toBe('🎬'.repeat(200));
   });
 
   it('accepts a key of exactly 1024 bytes', () => {
-    const key = `${'a'.repeat(1019)}.m3u8`;
+    const key = `a/${'a'.repeat(1017)}.m3u8`;
     expect(parseVideoInput({ id: 'v1', playlistKey: key }).playlistKey).toBe(key);
   });
 });
@@ -201,9 +212,19 @@ describe('SQLite catalog', () => {
     expect(video.rootPrefix).toBe('a/b/');
   });
 
-  it('defaults rootPrefix to "" for a key at the bucket root', async () => {
-    const { video } = await catalog.upsert({ id: 'root', playlistKey: 'index.m3u8' });
-    expect(video.rootPrefix).toBe('');
+  it('refuses a key at the bucket root (no root prefix could be safe)', async () => {
+    await expect(catalog.upsert({ id: 'root', playlistKey: 'index.m3u8' })).rejects.toThrow(/playlistKey: must be inside a folder/);
+    expect(await catalog.list()).toEqual([]);
+  });
+
+  it('refuses to serve from stored rows that break the rules, naming the video and the fix', async () => {
+    await catalog.upsert({ id: 'good', playlistKey: 'videos/good/index.m3u8' });
+    await expect(assertStoredVideosValid(catalog)).resolves.toBeUndefined();
+    // A row written by an older hlsgate (or by hand), as the list would return it.
+    const old = { list: async () => [...(await catalog.list()), { id: 'legacy', playlistKey: 'index.m3u8', rootPrefix: '', title: 'x', createdAt: '', updatedAt: '' }] };
+    await expect(assertStoredVideosValid(old)).rejects.toThrow(
+      /^catalog: stored video "legacy": rootPrefix: must not be empty.*; fix it with hlsgate videos add legacy <playlist-key> --root-prefix <folder>\/, or hlsgate videos rm legacy$/,
+    );
   });
 
   it('lists by title (case-insensitive), then id', async () => {
@@ -215,7 +236,7 @@ describe('SQLite catalog', () => {
   });
 
   it('returns undefined / false for invalid ids without touching the database', async () => {
-    await catalog.upsert({ id: 'v1', playlistKey: 'a.m3u8' });
+    await catalog.upsert({ id: 'v1', playlistKey: 'a/b.m3u8' });
     for (const id of ['', '..', "v1' OR '1'='1", 'v1%00', 'V1/..', 'x'.repeat(65)]) {
       expect(await catalog.get(id)).toBeUndefined();
       expect(await catalog.remove(id)).toBe(false);
@@ -278,7 +299,7 @@ describe('openCatalog with files', () => {
     db.prepare('INSERT INTO unrelated VALUES (42)').run();
     db.close();
     const catalog = openCatalog(file, { clock: Date.now });
-    await catalog.upsert({ id: 'v1', playlistKey: 'a.m3u8' });
+    await catalog.upsert({ id: 'v1', playlistKey: 'a/b.m3u8' });
     await catalog.close();
     const check = new Database(file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(CATALOG_SCHEMA_VERSION);

@@ -154,9 +154,16 @@ export function normalizeCidr(cidr: string): string {
   return `${addr}/${bits}`;
 }
 
+// A Resource that is a whole origin: `*`, `https://*`, `https://cdn.example/*` (1: unused).
+const WHOLE_ORIGIN = /^(?:\*|[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:\*|[^/*?]*\/\*))$/;
+
 /** Custom policy JSON in CloudFront's key order. */
 export function customPolicyJson(p: CustomPolicy): string {
   assertEpoch('dateLessThan', p.dateLessThan);
+  // The last line of defence: a policy covering a whole distribution would open every object in it.
+  if (p.resource !== undefined && WHOLE_ORIGIN.test(p.resource)) {
+    throw new SignerError(`refusing to sign the resource "${p.resource.slice(0, 200)}": it covers a whole distribution; sign a video's folder (https://<cdn>/<prefix>/*)`);
+  }
   const condition: Record<string, unknown> = { DateLessThan: { 'AWS:EpochTime': p.dateLessThan } };
   if (p.dateGreaterThan !== undefined) {
     assertEpoch('dateGreaterThan', p.dateGreaterThan);
@@ -218,10 +225,21 @@ export function signUrl(url: string, key: SigningKey, o: SignOptions): string {
   assertUnsigned(href);
   const custom = o.notBefore !== undefined || o.ip !== undefined || (o.resource !== undefined && o.resource !== href);
   if (!custom) return appendQuery(href, cannedQuery(key, href, o.expires));
-  const policy: CustomPolicy = { resource: o.resource ?? href, dateLessThan: o.expires };
+  // A custom policy reads `*` and `?` in its Resource as wildcards: the URL itself must match only
+  // itself, so they are percent-encoded (what the player then requests, and the origin decodes).
+  const exact = o.resource === undefined ? exactResource(href) : href;
+  const policy: CustomPolicy = { resource: o.resource ?? exact, dateLessThan: o.expires };
   if (o.notBefore !== undefined) policy.dateGreaterThan = o.notBefore;
   if (o.ip !== undefined) policy.sourceIp = o.ip;
-  return appendQuery(href, customPolicyQuery(key, policy));
+  return appendQuery(exact, customPolicyQuery(key, policy));
+}
+
+/** `href` with `*` and every `?` after the query's own as `%2A` / `%3F`: a Resource matching only this URL. */
+export function exactResource(href: string): string {
+  const q = href.indexOf('?');
+  const path = (q === -1 ? href : href.slice(0, q)).replaceAll('*', '%2A');
+  if (q === -1) return path;
+  return `${path}?${href.slice(q + 1).replaceAll('*', '%2A').replaceAll('?', '%3F')}`;
 }
 
 /** Signed cookies for a custom policy (value strings; the caller sets Domain, Path, flags). */
