@@ -10,6 +10,9 @@ import { PlaylistError } from '../core/hls/manifest.js';
 import { CatalogInputError } from '../adapters/catalog.js';
 import { UsageError } from './args.js';
 import type { CliIO, Command } from './command.js';
+import { aws } from './aws.js';
+import { doctor } from './doctor.js';
+import { importCommand } from './import.js';
 import { edge } from './edge.js';
 import { keygen } from './keygen.js';
 import { rewrite } from './rewrite.js';
@@ -30,6 +33,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   edge,
   videos,
   token,
+  aws,
+  doctor,
+  import: importCommand,
 };
 
 const USAGE = `usage: hlsgate <command> [options]
