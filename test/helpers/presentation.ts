@@ -9,8 +9,8 @@ import { Parser, type Manifest } from 'm3u8-parser';
 
 export type PresentationCheck = { same: true } | { same: false; difference: string };
 
-/** Keys holding URIs (m3u8-parser's camelCased `uri`, raw attribute `URI`). */
-const URI_KEYS = new Set(['uri', 'URI', 'resolvedUri']);
+/** Keys holding URIs (m3u8-parser's camelCased names and the raw attribute names). */
+const URI_KEYS = new Set(['uri', 'URI', 'resolvedUri', 'serverUri', 'SERVER-URI', 'xAssetUri', 'X-ASSET-URI', 'xAssetList', 'X-ASSET-LIST']);
 const MAX_VALUE_TEXT = 80;
 
 function parse(text: string): Manifest {

@@ -128,13 +128,14 @@ function onDefine(c: Compiler, from: number, to: number): void {
 }
 
 /** A tag of URI_ATTRIBUTE_TAGS: each URI attribute becomes a slot (METHOD=NONE: a key tag without a key). */
-function uriAttributesHandler(role: UriRole): TagHandler {
+function uriAttributesHandler(roles: ReadonlyMap<string, UriRole>): TagHandler {
   return (c, from, to) => {
     const attrs = parseAttributeList(c.text, from, to, c.fail);
-    if (role === 'key' && enumeratedStringIs(attrs, 'METHOD', 'NONE')) return;
+    if (roles.get('URI') === 'key' && enumeratedStringIs(attrs, 'METHOD', 'NONE')) return;
     for (const a of attrs) {
-      if (a.name !== 'URI') continue;
-      if (!a.quoted) return c.fail('Malformed', 'URI must be a quoted-string (URI="...")');
+      const role = roles.get(a.name);
+      if (role === undefined) continue;
+      if (!a.quoted) return c.fail('Malformed', `${a.name} must be a quoted-string (${a.name}="...")`);
       c.addUri(a.value, a.start, a.end, role);
     }
   };
@@ -148,7 +149,7 @@ const TAG_HANDLERS: ReadonlyMap<string, TagHandler> = new Map<string, TagHandler
   ['EXT-X-PLAYLIST-TYPE', onPlaylistType],
   ['EXT-X-STREAM-INF', onStreamInf],
   ['EXT-X-DEFINE', onDefine],
-  ...[...URI_ATTRIBUTE_TAGS].map(([tag, role]): [string, TagHandler] => [tag, uriAttributesHandler(role)]),
+  ...[...URI_ATTRIBUTE_TAGS].map(([tag, roles]): [string, TagHandler] => [tag, uriAttributesHandler(roles)]),
 ]);
 
 // ---------------------------------------------------------------------------------------------

@@ -17,17 +17,32 @@ export const MEDIA_TAGS: ReadonlySet<string> = new Set(['EXTINF', 'EXT-X-TARGETD
  */
 export type UriRole = 'media' | 'playlist' | 'key';
 
-/** Tags whose URI attribute names a resource, and its role. */
-export const URI_ATTRIBUTE_TAGS: ReadonlyMap<string, UriRole> = new Map<string, UriRole>([
-  ['EXT-X-KEY', 'key'], // 4.3.2.4
-  ['EXT-X-SESSION-KEY', 'key'], // 4.3.4.5
-  ['EXT-X-MAP', 'media'], // 4.3.2.5
-  ['EXT-X-PART', 'media'], // 8216bis
-  ['EXT-X-PRELOAD-HINT', 'media'], // 8216bis
-  ['EXT-X-SESSION-DATA', 'media'], // 4.3.4.4
-  ['EXT-X-MEDIA', 'playlist'], // 4.3.4.1
-  ['EXT-X-I-FRAME-STREAM-INF', 'playlist'], // 4.3.4.3
-  ['EXT-X-RENDITION-REPORT', 'playlist'], // 8216bis
+const uri = (role: UriRole): ReadonlyMap<string, UriRole> => new Map([['URI', role]]);
+
+/**
+ * Tags with attributes that name a resource: attribute name -> role. Attribute names are
+ * case-sensitive (4.2): a lower-case `uri=` is some other attribute and passes through.
+ */
+export const URI_ATTRIBUTE_TAGS: ReadonlyMap<string, ReadonlyMap<string, UriRole>> = new Map([
+  ['EXT-X-KEY', uri('key')], // 4.3.2.4
+  ['EXT-X-SESSION-KEY', uri('key')], // 4.3.4.5
+  ['EXT-X-MAP', uri('media')], // 4.3.2.5
+  ['EXT-X-PART', uri('media')], // 8216bis 4.4.4.9
+  ['EXT-X-PRELOAD-HINT', uri('media')], // 8216bis 4.4.5.3
+  ['EXT-X-SESSION-DATA', uri('media')], // 4.3.4.4
+  ['EXT-X-MEDIA', uri('playlist')], // 4.3.4.1
+  ['EXT-X-I-FRAME-STREAM-INF', uri('playlist')], // 4.3.4.3
+  ['EXT-X-RENDITION-REPORT', uri('playlist')], // 8216bis 4.4.5.4
+  // 8216bis 4.4.6.6: the steering manifest is JSON the player fetches from the CDN: signed.
+  ['EXT-X-CONTENT-STEERING', new Map<string, UriRole>([['SERVER-URI', 'media']])],
+  // HLS interstitials (8216bis Appendix D): X-ASSET-URI is a playlist (routed), X-ASSET-LIST JSON (signed).
+  [
+    'EXT-X-DATERANGE',
+    new Map<string, UriRole>([
+      ['X-ASSET-URI', 'playlist'],
+      ['X-ASSET-LIST', 'media'],
+    ]),
+  ],
 ]);
 
 /** What error messages call a URI line: after EXT-X-STREAM-INF (4.3.4.2) a variant, else a segment (4.3.2). */

@@ -98,6 +98,7 @@ const VALID: ValidCase[] = [
   { file: 'event.m3u8', kind: 'media' },
   { file: 'discontinuity.m3u8', kind: 'media' },
   { file: 'daterange-pdt.m3u8', kind: 'media' },
+  { file: 'interstitials.m3u8', kind: 'media' },
   { file: 'gap.m3u8', kind: 'media' },
   { file: 'define-import.m3u8', kind: 'media', options: { importedVariables: { quality: 'hd 1080', unused: 'x' } } },
   { file: 'define-value-media.m3u8', kind: 'media' },
@@ -175,10 +176,23 @@ interface FoundUri {
   role: 'media' | 'playlist';
 }
 
-const MEDIA_URI_TAGS = /^#EXT-X-(KEY|SESSION-KEY|MAP|PART|PRELOAD-HINT|SESSION-DATA):/;
-const PLAYLIST_URI_TAGS = /^#EXT-X-(MEDIA|I-FRAME-STREAM-INF|RENDITION-REPORT):/;
-/** `URI="..."` as an attribute (after ':' or ','), group 1 the value. */
-const URI_ATTRIBUTE = /[:,]\s*URI="([^"]*)"/g;
+/** The URI attributes of each tag and what they name (RFC 8216 and 8216bis; names are case-sensitive, 4.2). */
+const URI_ATTRIBUTES: Record<string, Record<string, 'media' | 'playlist'>> = {
+  KEY: { URI: 'media' },
+  'SESSION-KEY': { URI: 'media' },
+  MAP: { URI: 'media' },
+  PART: { URI: 'media' },
+  'PRELOAD-HINT': { URI: 'media' },
+  'SESSION-DATA': { URI: 'media' },
+  MEDIA: { URI: 'playlist' },
+  'I-FRAME-STREAM-INF': { URI: 'playlist' },
+  'RENDITION-REPORT': { URI: 'playlist' },
+  'CONTENT-STEERING': { 'SERVER-URI': 'media' },
+  DATERANGE: { 'X-ASSET-URI': 'playlist', 'X-ASSET-LIST': 'media' },
+};
+const URI_TAG = /^#EXT-X-([A-Z-]+):/; // 1: the tag name after EXT-X-
+/** `NAME="..."` as an attribute (after ':' or ','): 1 the name, 2 the value. */
+const QUOTED_ATTRIBUTE = /[:,]\s*([A-Z0-9-]+)="([^"]*)"/g;
 const NON_HTTP_SCHEME = /^(?!https?:)[a-z][a-z0-9+.-]*:/i;
 
 function scanUris(text: string): FoundUri[] {
@@ -193,16 +207,18 @@ function scanUris(text: string): FoundUri[] {
     if (trimmed === '' || trimmed === '#EXTM3U') continue;
     if (trimmed.startsWith('#')) {
       if (trimmed.startsWith('#EXT-X-STREAM-INF:')) afterStreamInf = true;
-      const media = MEDIA_URI_TAGS.exec(trimmed);
-      const playlist = PLAYLIST_URI_TAGS.exec(trimmed);
-      if (!media && !playlist) continue;
-      const isKey = media?.[1] === 'KEY' || media?.[1] === 'SESSION-KEY';
+      const tag = URI_TAG.exec(trimmed)?.[1];
+      const attributes = tag === undefined ? undefined : URI_ATTRIBUTES[tag];
+      if (!attributes) continue;
+      const isKey = tag === 'KEY' || tag === 'SESSION-KEY';
       if (isKey && /(^|[:,])METHOD=NONE(,|$)/.test(trimmed)) continue;
-      for (const a of line.matchAll(URI_ATTRIBUTE)) {
-        const value = a[1] ?? '';
+      for (const a of line.matchAll(QUOTED_ATTRIBUTE)) {
+        const role = attributes[a[1] ?? ''];
+        if (role === undefined) continue;
+        const value = a[2] ?? '';
         if (isKey && NON_HTTP_SCHEME.test(value)) continue;
         const start = lineOffset + a.index + a[0].length - 1 - value.length;
-        found.push({ start, end: start + value.length, text: value, role: media ? 'media' : 'playlist' });
+        found.push({ start, end: start + value.length, text: value, role });
       }
       continue;
     }
