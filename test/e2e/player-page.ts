@@ -2,7 +2,7 @@
 // it, waiting on it, a long video for the stack (playing on after a pause needs new segments), and
 // a log of every request the page makes.
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import type { TestStack } from '../helpers/stack.js';
 
 export interface Recovery {
@@ -78,8 +78,9 @@ export async function playerCall(page: Page, method: 'pause' | 'play' | 'current
   );
 }
 
-/** One request the page made: when (Date.now()), and its URL. */
+/** One request the page made: when, and its URL. */
 export interface LoggedRequest {
+  /** When the test heard of it (epoch ms; on a busy machine later than the browser started it). */
   at: number;
   url: string;
   status?: number;
@@ -90,7 +91,7 @@ export interface LoggedRequest {
 /** Logs every request the page makes from now on, and its status once answered. */
 export function logRequests(page: Page): LoggedRequest[] {
   const log: LoggedRequest[] = [];
-  const byRequest = new Map<object, LoggedRequest>();
+  const byRequest = new Map<Request, LoggedRequest>();
   page.on('request', (r) => {
     const entry: LoggedRequest = { at: Date.now(), url: r.url() };
     byRequest.set(r, entry);
@@ -100,7 +101,7 @@ export function logRequests(page: Page): LoggedRequest[] {
     const entry = byRequest.get(r.request());
     if (entry) entry.status = r.status();
   });
-  const finish = (r: object): void => {
+  const finish = (r: Request): void => {
     const entry = byRequest.get(r);
     if (entry) entry.done = true;
   };
