@@ -111,13 +111,13 @@ export function withMotoGapsFilled(cf: CloudFrontClient, recorded: Recorded): vo
       }
       if (command === 'GetResponseHeadersPolicyConfigCommand') {
         const p = policies.get(String(input.Id));
-        return { output: { $metadata: {}, ETag: p?.etag, ResponseHeadersPolicyConfig: p?.config }, response: {} } as never;
+        return { output: { $metadata: {}, ETag: p?.etag, ResponseHeadersPolicyConfig: p?.config }, response: {} };
       }
       if (command === 'CreateResponseHeadersPolicyCommand' || command === 'UpdateResponseHeadersPolicyCommand') {
         const Id = command === 'CreateResponseHeadersPolicyCommand' ? `RHP${policies.size + 1}` : String(input.Id);
         const config = input.ResponseHeadersPolicyConfig as ResponseHeadersPolicyConfig;
         policies.set(Id, { config, etag: `E${Date.now()}` });
-        return { output: { $metadata: {}, ResponseHeadersPolicy: { Id, LastModifiedTime: new Date(), ResponseHeadersPolicyConfig: config } }, response: {} } as never;
+        return { output: { $metadata: {}, ResponseHeadersPolicy: { Id, LastModifiedTime: new Date(), ResponseHeadersPolicyConfig: config } }, response: {} };
       }
       const result = await next(args);
       const output = result.output as unknown as Record<string, unknown>;
