@@ -21,8 +21,20 @@ export class PlaylistError extends Error {
 /** Longest excerpt of a line or URI quoted in a message. */
 export const QUOTE_MAX = 120;
 
+// A CloudFront signing parameter (or a token) and its value, in a query string (1: `&name=`).
+const SIGNING_VALUE = /([?&;](?:Signature|Policy|Key-Pair-Id|Expires|Hash-Algorithm|token)=)[^&#"\s]*/gi;
+
+/**
+ * `text` with the values of signing parameters and tokens replaced: messages quoting a playlist
+ * end up in logs, and a stored signature must not.
+ */
+export function hideSigningValues(text: string): string {
+  return text.replace(SIGNING_VALUE, '$1[redacted]');
+}
+
 export function quoteLine(line: string): string {
-  return `"${line.length > QUOTE_MAX ? `${line.slice(0, QUOTE_MAX)}…` : line}"`;
+  const shown = hideSigningValues(line);
+  return `"${shown.length > QUOTE_MAX ? `${shown.slice(0, QUOTE_MAX)}…` : shown}"`;
 }
 
 /** Throws a PlaylistError about the line being read; `what` says what is wrong with it. */

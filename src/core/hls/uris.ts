@@ -3,7 +3,7 @@
 // section 5, here the WHATWG URL parser, as in players). Whether the result may be signed is
 // scope.ts's rule (classifyUri); this module only prepares its input and builds the slot.
 import { classifyUri, OUT_OF_SCOPE_TEXT, type OutOfScopeReason } from '../scope.js';
-import { QUOTE_MAX, type Fail } from './errors.js';
+import { hideSigningValues, QUOTE_MAX, type Fail } from './errors.js';
 import type { UriRole } from './tags.js';
 
 /** CloudFront refuses longer URLs; also bounds what EXT-X-DEFINE substitution may build. */
@@ -96,10 +96,4 @@ export function outOfScopeMessage(raw: string, reason: OutOfScopeReason, rootHre
   return `URI "${hideSigningValues(raw).slice(0, QUOTE_MAX)}" ${OUT_OF_SCOPE_TEXT[reason]}; hlsgate only signs URLs under ${rootHref}${fix}`;
 }
 
-// A CloudFront signing parameter (or a token) and its value, in a query string (1: the name).
-const SIGNING_VALUE = /([?&;](?:Signature|Policy|Key-Pair-Id|Expires|Hash-Algorithm|token)=)[^&#"\s]*/gi;
-
-/** `uri` with the values of signing parameters replaced: refusal messages end up in logs. */
-export function hideSigningValues(uri: string): string {
-  return uri.replace(SIGNING_VALUE, '$1[redacted]');
-}
+export { hideSigningValues };
