@@ -1,6 +1,8 @@
 // Structured logs: one pino logger per process and one line per HTTP request.
-// Signed URLs, tokens and keys never reach the log: URLs are logged without their query string and
-// anything that looks like a credential is redacted wherever it sits.
+// Signed URLs, tokens and keys never reach the log, in two layers: fields named like a secret are
+// redacted by path (pino's `redact`), and every serialized line passes `redactLine`, which blanks
+// the values of signing parameters, tokens and credentials wherever they sit in the text (a URI
+// quoted in an error message, a cause, a stack). Request URLs are logged without their query string.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
@@ -31,6 +33,46 @@ export const REDACT_PATHS: string[] = SECRET_NAMES.flatMap((name) => {
   return [key, `*${dot}${key}`, `*.*${dot}${key}`, `*.*.*${dot}${key}`];
 });
 
+/**
+ * Names whose value is a secret when they appear as `name=value` (or `name%3D` percent-encoded) in
+ * any text: CloudFront's query parameters and cookies (`CloudFront-Signature=` ends in one), S3's
+ * `X-Amz-Signature` and `X-Amz-Security-Token`, `token=` and any `*_token=`/`*-Token=`, the
+ * entitlement cookie. `Expires` and `Hash-Algorithm` are no secret and stay readable (expiry
+ * problems are diagnosed from them).
+ */
+const SECRET_PARAM_NAMES = String.raw`[Ss]ignature|[Pp]olicy|Key-Pair-Id|[Tt]oken|hlsgate_viewer`;
+
+/**
+ * One pass over a line: each alternative captures what stays (the name and separator) in its own
+ * group; the value after it becomes `[redacted]`. Values end where a query, cookie, header or JSON
+ * string would end them (`\` ends them too: in a serialized line a quote inside a string is `\"`).
+ */
+const SECRET_TEXT = new RegExp(
+  [
+    String.raw`((?:${SECRET_PARAM_NAMES})(?:=|%3[Dd]))[^&;\s"'\\<>,]+`,
+    String.raw`([Aa]uthorization\\?["']?\s*[:=]\s*\\?["']?)[^"'\\\r\n]+`,
+    String.raw`((?:Bearer|Basic)\s+)[^\s"'\\,;]+`,
+  ].join('|'),
+  'g',
+);
+
+const REDACTED = '[redacted]';
+
+function keepName(_match: string, param?: string, header?: string, scheme?: string): string {
+  return (param ?? header ?? scheme ?? '') + REDACTED;
+}
+
+/**
+ * A serialized log line with every secret value in its text blanked (see SECRET_TEXT). Every form
+ * SECRET_TEXT finds holds `=` or `%` (a parameter), `B` (Bearer, Basic) or `z` (Authorization), and
+ * a typical access-log line holds none of them: four one-character scans (memchr-fast) return it
+ * as it is, and only the other lines run the regex.
+ */
+export function redactLine(line: string): string {
+  if (!line.includes('=') && !line.includes('%') && !line.includes('B') && !line.includes('z')) return line;
+  return line.replace(SECRET_TEXT, keepName);
+}
+
 export interface LoggerOptions {
   /** pino level; `silent` turns logging off (tests). */
   level?: LevelWithSilent;
@@ -43,7 +85,9 @@ export function createLogger(o: LoggerOptions = {}): Logger {
     {
       level: o.level ?? 'info',
       base: { service: 'hlsgate' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      // The net under every message, error cause and stack: whatever quotes a signed URI or a token.
+      hooks: { streamWrite: redactLine },
     },
     o.destination,
   );
