@@ -224,6 +224,27 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
     }, 60_000);
   }
 
+  it('wildcard: a cold start against an edge whose clock is off, two renditions: the message, and the player does not go on to the other rendition', async () => {
+    // Left alone, Video.js would hop between the two renditions every second or so for ever; the
+    // page stops the player when it gives up.
+    const stack = stacks.wildcard!;
+    time.edgeSkewMs = TWO_HOURS_MS;
+    const o = await open(stack, 'demo');
+    try {
+      const since = Date.now();
+      await startMutedPlayback(o.page);
+      const { s, messageMs, after, noticeAt } = await giveUpAndSilence(o, since);
+      expect(s.notice, o.diagnostics()).toMatch(GIVE_UP);
+      expect(after.map((r) => r.url), `no request after the message (at ${noticeAt}):\n  ${afterText(o.started, noticeAt)}`).toEqual([]);
+      expect(refetches(o.requests, 'demo').length, o.diagnostics()).toBe(3);
+      const edge = stack.edgeLines.slice(o.edgeFrom).filter((l) => l.method !== 'OPTIONS');
+      expect(edge.every((l) => Number(l.status) === 403 && l.verdict === 'Expired'), o.diagnostics()).toBe(true);
+      console.info(`[recovery-limits] wildcard, two renditions, clock off from the start: message after ${messageMs} ms`);
+    } finally {
+      await o.close();
+    }
+  }, 60_000);
+
   it('wildcard: an attempt that gets no answer at all ends at its deadline, and the next one recovers', async () => {
     const stack = stacks.wildcard!;
     const o = await open(stack, 'long');
