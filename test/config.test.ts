@@ -88,6 +88,7 @@ describe('loadConfig: embedded detection', () => {
       maxTtlSeconds: 604800,
       foreignUris: 'pass',
       responseMaxBytes: 16777216,
+      playerOrigins: [],
       s3TimeoutMs: 5000,
       maxPlaylistBytes: 4194304,
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
@@ -126,6 +127,7 @@ describe('loadConfig: embedded detection', () => {
         SIGNED_URL_MAX_TTL: '86400',
         FOREIGN_URIS: 'Refuse',
         RESPONSE_MAX_BYTES: '1048576',
+        PLAYER_ORIGINS: 'https://keys.example.com, http://127.0.0.1:8080/,https://keys.example.com',
         SIGNING_MODE: 'url',
         SIGNED_URL_TTL: '600',
         SIGNED_URL_MARGIN: '0',
@@ -152,6 +154,7 @@ describe('loadConfig: embedded detection', () => {
       maxTtlSeconds: 86400,
       foreignUris: 'refuse',
       responseMaxBytes: 1048576,
+      playerOrigins: ['https://keys.example.com', 'http://127.0.0.1:8080'],
       s3TimeoutMs: 1000,
       maxPlaylistBytes: 65536,
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 0, vodRevalidateSeconds: 30 },
@@ -205,6 +208,7 @@ describe('loadConfig: AWS configuration', () => {
       signing: { key: expect.objectContaining({ keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa' }) as unknown, mode: 'wildcard', ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300, maxTtlSeconds: 604800 },
       foreignUris: 'pass',
       responseMaxBytes: 16 * 1024 * 1024,
+      playerOrigins: [],
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       databaseUrl: 'sqlite:./data/hlsgate.db',
       logLevel: 'info',
@@ -346,6 +350,9 @@ describe('loadConfig: one-line errors', () => {
       'SIGNED_URL_MAX_TTL: 3600 is shorter than SIGNED_URL_TTL (7200); the ceiling must be at least the TTL',
     );
     expect(configError({ FOREIGN_URIS: 'allow' }).message).toBe('FOREIGN_URIS: expected one of pass, refuse, got "allow"');
+    expect(configError({ PLAYER_ORIGINS: 'https://keys.example.com/path' }).message).toBe(
+      'PLAYER_ORIGINS: expected comma-separated http(s) origins such as https://keys.example.com (no path), not "https://keys.example.com/path", got "https://keys.example.com/path"',
+    );
     expect(configError({ RESPONSE_MAX_BYTES: '10' }).message).toBe('RESPONSE_MAX_BYTES: expected a size in bytes between 65536 and 1073741824, got "10"');
   });
 

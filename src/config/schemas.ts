@@ -125,6 +125,28 @@ export const trustProxy: VariableSchema<string | false> = z
     return parts.join(',');
   });
 
+/** Comma-separated http(s) origins (scheme, host, port; no path), normalized, deduplicated. */
+export const originList: VariableSchema<string[]> = z
+  .string()
+  .trim()
+  .transform((s, ctx): string[] => {
+    const out: string[] = [];
+    for (const part of s.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+      let u: URL | undefined;
+      try {
+        u = new URL(part);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.pathname !== '/' || u.search || u.hash || u.username || u.password) {
+        ctx.issues.push({ code: 'custom', message: `expected comma-separated http(s) origins such as https://keys.example.com (no path), not ${JSON.stringify(part.slice(0, 80))}`, input: s });
+        return z.NEVER;
+      }
+      if (!out.includes(u.origin)) out.push(u.origin);
+    }
+    return out;
+  });
+
 export const cookieDomain: VariableSchema<string> = z
   .string()
   .trim()

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   foreignUris: 'pass' | 'refuse';
   /** RESPONSE_MAX_BYTES: bound on a rewritten playlist. */
   responseMaxBytes: number;
+  /** PLAYER_ORIGINS: origins besides the CDN the page's CSP lets the player fetch from. */
+  playerOrigins: string[];
   /** In-memory caches: origin (playlist bytes) and playback (compiled, signatures, responses). */
   cache: CacheConfig;
   databaseUrl: string;
@@ -77,6 +79,7 @@ export interface EmbeddedConfig {
   maxTtlSeconds: number;
   foreignUris: 'pass' | 'refuse';
   responseMaxBytes: number;
+  playerOrigins: string[];
   s3TimeoutMs: number;
   maxPlaylistBytes: number;
   cache: CacheConfig;

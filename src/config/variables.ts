@@ -55,6 +55,10 @@ export const VARIABLES = {
     applies: 'both',
     doc: 'a rewritten playlist larger than this is refused (502): signatures make responses grow',
   }),
+  PLAYER_ORIGINS: withDefault(s.originList, [], {
+    applies: 'both',
+    doc: "other origins the player fetches from (your key server, an ad CDN): allowed by the page's Content-Security-Policy",
+  }),
   FOREIGN_URIS: withDefault(s.oneOf(['pass', 'refuse'] as const, (v) => v.toLowerCase()), 'pass', {
     applies: 'both',
     doc: 'URIs on other hosts (key servers, ads): pass through unsigned, or refuse the playlist',
@@ -130,6 +134,7 @@ export const AWS_TRIGGERS = ['S3_BUCKET', 'CDN_BASE_URL', 'CLOUDFRONT_KEY_PAIR_I
 
 /** A default as `.env.example` and the README write it (undefined: the variable has none). */
 export function shownDefault(name: VariableName): string | undefined {
-  const value: string | number | boolean | undefined = VARIABLES[name].default;
+  const value: string | number | boolean | string[] | undefined = VARIABLES[name].default;
+  if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',');
   return value === undefined ? undefined : String(value);
 }

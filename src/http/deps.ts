@@ -18,7 +18,7 @@ export interface AppDeps {
   logger: Logger;
   config: Pick<
     ServiceConfig,
-    'cdnBaseUrl' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute' | 'foreignUris' | 'responseMaxBytes'
+    'cdnBaseUrl' | 'adminToken' | 'trustProxy' | 'viewerAuth' | 'cdnCookieDomain' | 'bindIp' | 'rateLimitPerMinute' | 'foreignUris' | 'responseMaxBytes' | 'playerOrigins'
   > & {
     /** The key itself is `signingKey`. */
     signing: Omit<ServiceConfig['signing'], 'key'>;

@@ -62,9 +62,15 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.end(bytes);
 }
 
+/** What a page's Content-Security-Policy is made of. */
+export interface PageConfig {
+  cdnBaseUrl: string;
+  playerOrigins: readonly string[];
+}
+
 /** Sends an HTML page with the pages' Content-Security-Policy (which lets the player reach the CDN). */
-export function sendHtml(res: ServerResponse, cdnBaseUrl: string, status: number, html: string): void {
-  res.setHeader('Content-Security-Policy', contentSecurityPolicy(cdnBaseUrl));
+export function sendHtml(res: ServerResponse, config: PageConfig, status: number, html: string): void {
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(config.cdnBaseUrl, config.playerOrigins));
   res.setHeader('Cache-Control', 'no-store');
   sendBody(res, status, 'text/html; charset=utf-8', html);
 }
@@ -78,7 +84,7 @@ export function sendError(
   res: ServerResponse,
   err: unknown,
   format: ErrorFormat,
-  deps: { logger: Logger; config: { cdnBaseUrl: string } },
+  deps: { logger: Logger; config: PageConfig },
 ): void {
   const known = err instanceof HttpError ? err : fromFrameworkError(err);
   const httpError = known ?? new HttpError(500, 'something went wrong on our side; the error has been logged', { cause: err });
@@ -101,6 +107,6 @@ export function sendError(
   } else if (format === 'text') {
     sendBody(res, httpError.status, 'text/plain; charset=utf-8', `${httpError.status} ${httpError.message}\n`);
   } else {
-    sendHtml(res, deps.config.cdnBaseUrl, httpError.status, errorPage(httpError.status, httpError.message));
+    sendHtml(res, deps.config, httpError.status, errorPage(httpError.status, httpError.message));
   }
 }

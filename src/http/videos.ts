@@ -28,7 +28,7 @@ export function videosRouter(deps: AppDeps, o: VideosRouterOptions): express.Rou
   router.get(EXPRESS_PATHS.videoList, async (_req, res) => {
     // With viewer authorization on, the host application is the catalog: no public list of titles.
     const videos = admit ? undefined : await deps.catalog.list();
-    sendHtml(res, deps.config.cdnBaseUrl, 200, listPage(videos));
+    sendHtml(res, deps.config, 200, listPage(videos));
   });
 
   router.get(EXPRESS_PATHS.player, async (req, res) => {
@@ -40,7 +40,7 @@ export function videosRouter(deps: AppDeps, o: VideosRouterOptions): express.Rou
       res.set('Cache-Control', 'no-store').redirect(303, urlWithoutToken(request));
       return;
     }
-    sendHtml(res, deps.config.cdnBaseUrl, 200, playerPage(video, { signingMode: deps.config.signing.mode }));
+    sendHtml(res, deps.config, 200, playerPage(video, { signingMode: deps.config.signing.mode }));
   });
 
   return router;

@@ -285,6 +285,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<EmbeddedSt
       },
       foreignUris: settings.foreignUris,
       responseMaxBytes: settings.responseMaxBytes,
+      playerOrigins: settings.playerOrigins,
       cache: settings.cache,
       databaseUrl,
       ...(settings.adminToken === undefined ? {} : { adminToken: settings.adminToken }),

@@ -57,6 +57,8 @@ export interface PlaybackDeps {
     foreignUris: ForeignUris;
     /** Bound on a rendered playlist, bytes (RESPONSE_MAX_BYTES). */
     responseMaxBytes: number;
+    /** Origins the player page lets the player fetch from besides the CDN (PLAYER_ORIGINS), for the report. */
+    playerOrigins?: readonly string[];
   };
   /** Compiled playlists, signatures and shared responses; absent: everything is done per request. */
   playbackCache?: PlaybackCache;
@@ -270,7 +272,11 @@ function reportPassedUris(deps: PlaybackDeps, key: string, compiled: CompiledPla
     byOrigin.set(id, entry);
   }
   const passed = [...byOrigin.values()].map((e) => ({ origin: e.origin, reason: e.reason, tags: [...e.tags], count: e.count }));
-  deps.logger.info({ key, passed }, `playlist ${key}: ${compiled.outOfScope.length} URI(s) pass through unsigned (${passed.map((p) => p.origin).join(', ')})`);
+  // The page's CSP blocks fetches to origins it does not list: say which ones the player will need.
+  const allowed = new Set(deps.config.playerOrigins ?? []);
+  const blocked = passed.filter((p) => p.reason === 'foreign-host' && !allowed.has(p.origin)).map((p) => p.origin);
+  const hint = blocked.length > 0 ? `; add ${blocked.join(',')} to PLAYER_ORIGINS or the player page's browser will refuse to fetch them` : '';
+  deps.logger.info({ key, passed }, `playlist ${key}: ${compiled.outOfScope.length} URI(s) pass through unsigned (${passed.map((p) => p.origin).join(', ')})${hint}`);
 }
 
 /**

@@ -20,12 +20,14 @@ export function escapeHtml(value: string | number): string {
  * plays through MSE (`blob:` media) and runs its transmuxer in a `blob:` worker; its icon font is a
  * `data:` URL inside video-js.css.
  */
-export function contentSecurityPolicy(cdnBaseUrl: string): string {
-  const cdn = new URL(cdnBaseUrl).origin;
+export function contentSecurityPolicy(cdnBaseUrl: string, playerOrigins: readonly string[] = []): string {
+  // The player fetches from the CDN and, for URIs that pass through unsigned, from the operator's
+  // own origins (PLAYER_ORIGINS: a key server, an ad CDN).
+  const sources = [new URL(cdnBaseUrl).origin, ...playerOrigins].join(' ');
   return [
     "default-src 'self'",
-    `media-src 'self' blob: ${cdn}`,
-    `connect-src 'self' ${cdn}`,
+    `media-src 'self' blob: ${sources}`,
+    `connect-src 'self' ${sources}`,
     "img-src 'self' data:",
     "font-src 'self' data:",
     "style-src 'self' 'unsafe-inline'",

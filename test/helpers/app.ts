@@ -37,6 +37,7 @@ export function testConfig({ signing = {}, ...rest }: TestConfigOverrides): Test
     rateLimitPerMinute: VARIABLES.RATE_LIMIT_PER_MINUTE.default,
     foreignUris: VARIABLES.FOREIGN_URIS.default,
     responseMaxBytes: VARIABLES.RESPONSE_MAX_BYTES.default,
+    playerOrigins: VARIABLES.PLAYER_ORIGINS.default,
     ...rest,
     signing: { mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, windowSeconds: 0, maxTtlSeconds: VARIABLES.SIGNED_URL_MAX_TTL.default, ...given },
   };

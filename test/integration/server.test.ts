@@ -31,6 +31,7 @@ function config(o: { endpoint: string; bucket: string; timeoutMs?: number }): Se
     signing: { key: SERVER_KEY, mode: 'wildcard', ttlSeconds: 300, expiryMarginSeconds: 60, windowSeconds: 0, maxTtlSeconds: 604_800 },
     foreignUris: 'pass',
     responseMaxBytes: 16 << 20,
+    playerOrigins: [],
     cache: { playlistMaxBytes: 1 << 20, renderMaxBytes: 1 << 20, vodRevalidateSeconds: 30 },
     databaseUrl: 'sqlite::memory:',
     adminToken: ADMIN_TOKEN,
