@@ -272,8 +272,10 @@ describe.skipIf(!hasChromium())('player recovery that cannot work ends with a cl
       expect(s.errorClass).toBe(false);
       expect(s.recoveries.map((r) => r.outcome), o.diagnostics()).toEqual(['failed: no progress in 10 s', 'ok']);
       const gap = s.recoveries[1]!.time - s.recoveries[0]!.time;
+      // 10 s after its last sign of life (the fresh playlists' answers, a moment after it began);
+      // well short of the 30 s cap.
       expect(gap, 'the stalled attempt lasted its deadline').toBeGreaterThanOrEqual(10_000);
-      expect(gap).toBeLessThan(14_000);
+      expect(gap).toBeLessThan(16_000);
       expect(s.recoveries[1]!.at).toBeCloseTo(65, 0);
       expect(refetches(o.requests, 'long')).toHaveLength(2);
       console.info(`[recovery-limits] stalled attempt: next attempt after ${gap} ms, playing past 66 s after ${recoveredMs} ms`);
