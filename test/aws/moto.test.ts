@@ -204,7 +204,7 @@ describe.sequential('aws setup, import and doctor against moto', () => {
     // a wrong key id: the other key exists in CloudFront but is not the private key's public half
     const wrong = await doctor({ ...serviceEnv, CLOUDFRONT_KEY_PAIR_ID: pk.PublicKey!.Id! });
     expect(wrong.code).toBe(1);
-    expect(wrong.byId('key')[0]).toMatch(/^FAIL  key: CloudFront public key \w+ is not the public half of the private key/);
+    expect(wrong.byId('key')[0]).toMatch(/^FAIL {2}key: CloudFront public key \w+ is not the public half of the private key/);
     // (An unknown key id: moto answers GetPublicKey with an HTML 500, so that case is tested on AWS-shaped facts in pure.test.ts.)
   });
 
@@ -212,7 +212,7 @@ describe.sequential('aws setup, import and doctor against moto', () => {
     await clients.s3.send(new PutPublicAccessBlockCommand({ Bucket: BUCKET, PublicAccessBlockConfiguration: { BlockPublicAcls: false, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: false } }));
     const open = await doctor();
     expect(open.code).toBe(1);
-    expect(open.byId('public-access')[0]).toMatch(/^FAIL  public-access: bucket course-videos does not block public access \(off: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets\)/);
+    expect(open.byId('public-access')[0]).toMatch(/^FAIL {2}public-access: bucket course-videos does not block public access \(off: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets\)/);
     expect(open.out.filter((l) => l.startsWith('FAIL'))).toHaveLength(1);
 
     await clients.s3.send(new DeleteBucketPolicyCommand({ Bucket: BUCKET }));
@@ -221,7 +221,7 @@ describe.sequential('aws setup, import and doctor against moto', () => {
     await clients.s3.send(new PutPublicAccessBlockCommand({ Bucket: BUCKET, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
     const noPolicy = await doctor();
     expect(noPolicy.code).toBe(1);
-    expect(noPolicy.byId('bucket-policy')[0]).toMatch(/^FAIL  bucket-policy: bucket course-videos has no bucket policy/);
+    expect(noPolicy.byId('bucket-policy')[0]).toMatch(/^FAIL {2}bucket-policy: bucket course-videos has no bucket policy/);
     expect(noPolicy.out.filter((l) => l.startsWith('FAIL'))).toHaveLength(1);
     await setup(['--bucket', BUCKET, '--region', REGION, '--key-dir', join(dir, 'keys'), '--app-origin', 'https://learn.example.com', '--cookies']);
     expect((await doctor()).code).toBe(0);
@@ -231,9 +231,9 @@ describe.sequential('aws setup, import and doctor against moto', () => {
     await clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'videos/intro/360p/index.m3u8' }));
     const nested = await doctor();
     expect(nested.code).toBe(1);
-    expect(nested.byId('video intro')[0]).toMatch(/^FAIL  video intro: nested playlist videos\/intro\/360p\/index.m3u8 \(named in videos\/intro\/master.m3u8\) not found/);
+    expect(nested.byId('video intro')[0]).toMatch(/^FAIL {2}video intro: nested playlist videos\/intro\/360p\/index.m3u8 \(named in videos\/intro\/master.m3u8\) not found/);
     await clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'videos/intro/master.m3u8' }));
     const top = await doctor();
-    expect(top.byId('video intro')[0]).toMatch(/^FAIL  video intro: playlist videos\/intro\/master.m3u8 not found/);
+    expect(top.byId('video intro')[0]).toMatch(/^FAIL {2}video intro: playlist videos\/intro\/master.m3u8 not found/);
   });
 });
