@@ -238,6 +238,20 @@ describe('rewrite', () => {
     expect(r.err).toMatch(/outside|scope/i);
   });
 
+  it('follows the service\'s URI policy: another host passes (reported), FOREIGN_URIS=refuse and --out-of-scope refuse refuse it', async () => {
+    const foreign = playlist.replace('keys/k.key', 'https://keys.example.net/k?id=7&token=secret7');
+    const args = ['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/index.m3u8', '--expires', '+1h'];
+    const ok = await run(args, env(), foreign);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('URI="https://keys.example.net/k?id=7&token=secret7"');
+    expect(ok.err).toMatch(/^warning: line \d+: EXT-X-KEY left unsigned \(foreign-host\): https:\/\/keys\.example\.net\/k\?id=7&token=\[redacted\]$/m);
+    const strict = await run(args, { ...env(), FOREIGN_URIS: 'refuse' }, foreign);
+    expect(strict.code).toBe(2);
+    expect(strict.err).toMatch(/points to another host.*FOREIGN_URIS=pass/);
+    expect((await run([...args, '--out-of-scope', 'refuse'], env(), foreign)).code).toBe(2);
+    expect((await run([...args, '--out-of-scope', 'maybe'], env(), foreign)).err).toMatch(/--out-of-scope: "maybe" is not policy, refuse or keep/);
+  });
+
   it('widens the root prefix with --root-url and refuses one that does not contain the playlist', async () => {
     const nested = playlist.replace('keys/k.key', '../keys/k.key');
     const ok = await run(['rewrite', '-', '--playlist-url', 'https://cdn.example/videos/v1/low/index.m3u8', '--root-url', 'https://cdn.example/videos/v1/', '--expires', '+1h'], env(), nested);
@@ -281,6 +295,20 @@ describe('videos', () => {
     expect(bad.err).toMatch(/id/);
     expect((await run(['videos', 'rm', 'intro'], env)).out).toBe('removed intro');
     expect((await run(['videos', 'rm', 'intro'], env)).code).toBe(1);
+    expect((await run(['videos', 'list'], env)).out).toBe('');
+  });
+
+  // Issue 9, hole 1, through the CLI: one line naming the field, nothing stored.
+  it.each([
+    ['an empty root prefix', ['videos', 'add', 'v1', 'videos/v1/index.m3u8', '--root-prefix', ''], /rootPrefix: must not be empty/],
+    ['a key at the bucket root', ['videos', 'add', 'v1', 'index.m3u8'], /playlistKey: must be inside a folder/],
+    ['a wildcard in the root prefix', ['videos', 'add', 'v1', 'videos/v*/index.m3u8', '--root-prefix', 'videos/v*/'], /rootPrefix: must not contain "\*" or "\?"/],
+  ])('refuses %s with one line', async (_what, argv, message) => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'refuse.db')}` };
+    const r = await run(argv, env);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(message);
     expect((await run(['videos', 'list'], env)).out).toBe('');
   });
 
