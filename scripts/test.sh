@@ -13,6 +13,21 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     echo "warning: chromium is missing and we are not root; install it with: sudo apt-get install chromium"
   fi
 fi
+# The AWS command tests run against moto's server; import transcodes with ffmpeg.
+if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
+  echo "Installing moto's server for the AWS command tests..."
+  python3 -m pip install -q 'moto[server]' >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages 'moto[server]' >/dev/null 2>&1 \
+    || echo "warning: could not install moto (pip install 'moto[server]'); the AWS command tests will fail"
+fi
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "Installing Debian's ffmpeg for the import tests..."
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
+      || echo "warning: could not install ffmpeg; the import tests will be skipped"
+  else
+    echo "warning: ffmpeg is missing and we are not root; install it with: sudo apt-get install ffmpeg"
+  fi
+fi
 # Tests run the bin from dist: build it from the current sources.
 npx tsc -p tsconfig.build.json >/dev/null || true
 
