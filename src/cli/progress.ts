@@ -38,7 +38,8 @@ function formatSeconds(s: number): string {
 /** A progress display for one phase (`label`: transcode, upload); `unit` formats the numbers. */
 export function createProgress(sink: ProgressSink, label: string, unit: 'bytes' | 'seconds'): Progress {
   const start = sink.now();
-  let lastPlain = -Infinity;
+  // The first plain line after PLAIN_EVERY_MS: a rate measured at the start says nothing.
+  let lastPlain = start;
   const fmt = (n: number): string => (unit === 'bytes' ? formatBytes(n) : formatSeconds(n));
   const line = (done: number, total: number, extra: string | undefined): { text: string; pct: number } => {
     const elapsed = (sink.now() - start) / 1000;
