@@ -76,11 +76,33 @@ export function redactLine(line: string): string {
 export interface LoggerOptions {
   /** pino level; `silent` turns logging off (tests). */
   level?: LevelWithSilent;
-  /** Where lines go (stdout by default). */
+  /**
+   * Where lines go. Default: stdout through an asynchronous buffered destination (pino's
+   * `destination({ sync: false })`): lines are gathered and written in batches, off the request
+   * path; `flushLogger` (graceful shutdown) and the process's `exit` (fatal errors, `process.exit`)
+   * write what is still buffered.
+   */
   destination?: DestinationStream;
 }
 
+/** Buffered bytes that trigger a write to stdout (below it, lines wait for the next batch or a flush). */
+const LOG_BUFFER_BYTES = 8 * 1024;
+
 export function createLogger(o: LoggerOptions = {}): Logger {
+  let destination = o.destination;
+  if (destination === undefined && o.level !== 'silent') {
+    const buffered = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+    // Whatever the way out (process.exit after a graceful close, an uncaught exception, a fatal
+    // error), the buffered lines are written synchronously before the process ends.
+    process.once('exit', () => {
+      try {
+        buffered.flushSync();
+      } catch {
+        // stdout gone (EPIPE): nothing left to write to.
+      }
+    });
+    destination = buffered;
+  }
   return pino(
     {
       level: o.level ?? 'info',
@@ -89,8 +111,19 @@ export function createLogger(o: LoggerOptions = {}): Logger {
       // The net under every message, error cause and stack: whatever quotes a signed URI or a token.
       hooks: { streamWrite: redactLine },
     },
-    o.destination,
+    destination,
   );
+}
+
+/** Writes every buffered line out (resolves once written; at once for synchronous destinations). */
+export function flushLogger(logger: Pick<Logger, 'flush'>): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -107,13 +140,18 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 /** What the request logger keeps on a request: its id, extra fields for its line, a lazy child logger. */
 interface RequestLogState {
   id: string;
-  fields: Record<string, unknown>;
-  child?: Logger;
+  fields: Record<string, unknown> | undefined;
+  child: Logger | undefined;
   base: Logger;
+  started: number;
+  path: string;
+  logged: boolean;
+  line: AccessLine;
 }
 
 const STATE = Symbol('hlsgate.requestLog');
 type Tagged = IncomingMessage & { [STATE]?: RequestLogState };
+type TaggedResponse = ServerResponse & { [STATE]?: RequestLogState; req?: IncomingMessage };
 
 /** The request's id (set by the request logger), or undefined outside it. */
 export function requestIdOf(req: IncomingMessage): string | undefined {
@@ -123,7 +161,7 @@ export function requestIdOf(req: IncomingMessage): string | undefined {
 /** Adds fields (e.g. the viewer) to the request's log line. */
 export function addLogFields(req: IncomingMessage, fields: Record<string, unknown>): void {
   const state = (req as Tagged)[STATE];
-  if (state) Object.assign(state.fields, fields);
+  if (state) state.fields = state.fields ? Object.assign(state.fields, fields) : { ...fields };
 }
 
 /** A logger bound to the request's id, created only when something is logged for it. */
@@ -134,35 +172,101 @@ export function requestLog(req: IncomingMessage, fallback: Logger): Logger {
   return state.child;
 }
 
+const SECRET_FIELD = new Set(SECRET_NAMES);
+
 /**
- * One line per finished request (id, method, path without query, status, latency), written by the
- * base logger when the response ends. Hand-written rather than pino-http: pino-http builds a child
- * logger per request even when nothing is logged, about 15% of the CPU of a cached playlist.
- * `path` is the request's path without its query string (which may carry signatures or tokens).
+ * How the access line reaches the log: written as text straight to the logger's destination, in
+ * the shape pino would give it (level, time, the logger's bindings, fields, req, res,
+ * responseTime, bytes, msg), through `redactLine` like every pino line. A logger that is not a
+ * plain pino logger (a multistream wanting levels, a stand-in) gets the line through its methods.
+ */
+interface AccessLine {
+  stream: { write(line: string): unknown } | undefined;
+  bindings: string;
+  levels: Record<string, number>;
+}
+
+function accessLineOf(logger: Logger): AccessLine {
+  const l = logger as unknown as Record<symbol, unknown>;
+  const stream = l[pino.symbols.streamSym] as ({ write?: unknown } & Record<symbol, unknown>) | undefined;
+  const bindings = l[pino.symbols.chindingsSym];
+  const plain =
+    stream !== undefined &&
+    typeof stream.write === 'function' &&
+    stream[pino.symbols.needsMetadataGsym] !== true &&
+    typeof bindings === 'string' &&
+    l[pino.symbols.messageKeySym] === 'msg' &&
+    l[pino.symbols.mixinSym] === undefined;
+  return {
+    stream: plain ? (stream as { write(line: string): unknown }) : undefined,
+    bindings: typeof bindings === 'string' ? bindings : '',
+    levels: logger.levels?.values ?? {},
+  };
+}
+
+/** `"key":value` pairs of the fields added to a request's line (secret names censored, as `redact` would). */
+function fieldsJson(fields: Record<string, unknown>): string {
+  let out = '';
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (value === undefined || key === 'req' || key === 'res' || key === 'responseTime' || key === 'bytes') continue;
+    out += `,${JSON.stringify(key)}:${SECRET_FIELD.has(key) ? `"${REDACTED}"` : (JSON.stringify(value) ?? 'null')}`;
+  }
+  return out;
+}
+
+function responseBytes(res: ServerResponse): number {
+  const length = res.getHeader('content-length');
+  const n = typeof length === 'number' ? length : typeof length === 'string' ? Number(length) : 0;
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** The `finish`/`close` listener every response shares (no closure per request): writes the line once. */
+function onResponseDone(this: TaggedResponse): void {
+  const state = this[STATE];
+  if (state === undefined || state.logged) return;
+  state.logged = true;
+  const req = this.req;
+  const status = this.statusCode;
+  const finished = this.writableFinished;
+  const level = !finished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  const logger = state.base;
+  if (!logger.isLevelEnabled(level)) return;
+  const responseTime = Math.round(performance.now() - state.started);
+  const method = req?.method ?? '-';
+  const path = state.path;
+  const bytes = responseBytes(this);
+  const msg = `${method} ${path} ${status}${finished ? '' : ' (aborted)'} ${responseTime}ms`;
+  const remoteAddress = req?.socket.remoteAddress;
+  const { stream, bindings, levels } = state.line;
+  if (stream === undefined) {
+    logger[level]({ ...state.fields, req: { id: state.id, method, url: path, remoteAddress }, res: { statusCode: status }, responseTime, bytes }, msg);
+    return;
+  }
+  const line =
+    `{"level":${levels[level] ?? 30},"time":${Date.now()}${bindings}${state.fields ? fieldsJson(state.fields) : ''}` +
+    `,"req":{"id":${JSON.stringify(state.id)},"method":${JSON.stringify(method)},"url":${JSON.stringify(path)}` +
+    `${remoteAddress === undefined ? '' : `,"remoteAddress":${JSON.stringify(remoteAddress)}`}}` +
+    `,"res":{"statusCode":${status}},"responseTime":${responseTime},"bytes":${bytes},"msg":${JSON.stringify(msg)}}\n`;
+  stream.write(redactLine(line));
+}
+
+/**
+ * One line per finished request (id, method, path without query, status, latency, bytes, the
+ * viewer when admission named one), written when the response ends. Hand-written rather than
+ * pino-http (which builds a child logger per request) and cheaper than a pino call: one state
+ * object per request, one shared listener, the line serialized as text (the measured costs were
+ * the per-request closures and objects, pino's redaction walk over every line and a synchronous
+ * write per line; see README "Performance"). `path` is the request's path without its query
+ * string (which may carry signatures or tokens).
  */
 export function createHttpLogger(logger: Logger): (req: IncomingMessage, res: ServerResponse, path: string) => void {
+  const line = accessLineOf(logger);
   return (req, res, path) => {
-    const started = performance.now();
-    const state: RequestLogState = { id: requestId(req, res), fields: {}, base: logger };
+    const state: RequestLogState = { id: requestId(req, res), fields: undefined, child: undefined, base: logger, started: performance.now(), path, logged: false, line };
     (req as Tagged)[STATE] = state;
-    const done = (): void => {
-      res.removeListener('finish', done);
-      res.removeListener('close', done);
-      const status = res.statusCode;
-      const level = !res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
-      const responseTime = Math.round(performance.now() - started);
-      logger[level](
-        {
-          ...state.fields,
-          req: { id: state.id, method: req.method, url: path, remoteAddress: req.socket.remoteAddress },
-          res: { statusCode: status },
-          responseTime,
-        },
-        `${req.method ?? '-'} ${path} ${status}${res.writableFinished ? '' : ' (aborted)'} ${responseTime}ms`,
-      );
-    };
-    res.once('finish', done);
-    res.once('close', done);
+    (res as TaggedResponse)[STATE] = state;
+    res.on('finish', onResponseDone);
+    res.on('close', onResponseDone);
   };
 }

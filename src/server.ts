@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createRequestListener, type AppDeps } from './http/app.js';
 import { describeConfig, type ServiceConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogger } from './logger.js';
 import { assertStoredVideosValid, openCatalog, type Catalog } from './adapters/catalog.js';
 import { createCachingPlaylistSource } from './adapters/playlist-cache.js';
 import { createS3Client, createS3PlaylistSource } from './adapters/s3-playlist-source.js';
@@ -33,7 +33,10 @@ export interface RunningServer {
   /** e.g. `http://127.0.0.1:3000` (the address actually bound; port 0 picks a free one). */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight requests finish, then closes the catalog (if opened here). Idempotent. */
+  /**
+   * Stops accepting, lets in-flight requests finish, closes the catalog (if opened here), then
+   * flushes the log. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -126,6 +129,9 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
       if (ownsCatalog) await catalog.close();
     }
     logger.info('stopped');
+    // The access log is buffered (logger.ts): every line of every answered request is written
+    // before close() resolves (and so before installSignalHandlers exits).
+    await flushLogger(logger);
   }
 
   return {
