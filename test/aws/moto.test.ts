@@ -16,6 +16,9 @@ import {
 } from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectCommand, GetBucketPolicyCommand, GetPublicAccessBlockCommand, HeadBucketCommand, HeadObjectCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listFolder, uploadFolder } from '../../src/aws/upload.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { createAwsCommand } from '../../src/cli/aws.js';
 import type { CliIO } from '../../src/cli/command.js';
@@ -173,6 +176,41 @@ describe.sequential('aws setup, import and doctor against moto', () => {
     const again: string[] = [];
     expect(await importCommand.run(['samples/demo', '--id', 'intro', '--title', 'Introduction'], cliIO(serviceEnv, again, []))).toBe(0);
     expect(again.join('\n')).toContain('0 uploaded, 12 unchanged');
+  });
+
+  it('upload: a multipart object (over the part size) is skipped on a rerun by its multipart ETag; a failed part is retried', async () => {
+    const folder = join(dir, 'big');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'big.mp4'), randomBytes(9 * 1024 * 1024 + 17));
+    writeFileSync(join(folder, 'index.m3u8'), '#EXTM3U\n');
+    let failures = 1;
+    clients.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failures > 0 && (context.commandName === 'UploadPartCommand' || context.commandName === 'PutObjectCommand')) {
+          failures--;
+          throw Object.assign(new Error('connection reset'), { name: 'RequestTimeout', $metadata: { httpStatusCode: 500 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnce' },
+    );
+    try {
+      const files = await listFolder(folder);
+      const first = await uploadFolder({ s3: clients.s3, bucket: BUCKET, prefix: 'big/', files, sleep: () => Promise.resolve() });
+      expect(failures).toBe(0);
+      expect(first.uploaded).toEqual(['big/big.mp4', 'big/index.m3u8']);
+      const head = await clients.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'big/big.mp4' }));
+      expect(head.ETag).toMatch(/-2"$/);
+      expect(head.ContentType).toBe('video/mp4');
+      const second = await uploadFolder({ s3: clients.s3, bucket: BUCKET, prefix: 'big/', files });
+      expect(second.uploaded).toEqual([]);
+      expect(second.skipped).toEqual(['big/big.mp4', 'big/index.m3u8']);
+      writeFileSync(join(folder, 'index.m3u8'), '#EXTM3U\n#changed\n');
+      const third = await uploadFolder({ s3: clients.s3, bucket: BUCKET, prefix: 'big/', files: await listFolder(folder) });
+      expect(third.uploaded).toEqual(['big/index.m3u8']);
+    } finally {
+      clients.s3.middlewareStack.remove('failOnce');
+    }
   });
 
   it('doctor passes on what setup made (the live probe skipped: the CDN is not reachable here)', async () => {

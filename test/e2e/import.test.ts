@@ -98,12 +98,26 @@ describe.skipIf(!hasFfmpeg())('hlsgate import and doctor with the embedded demo'
     expect(again.out[0]).toMatch(/0 uploaded, 12 unchanged/);
   });
 
+  it('--ts --encrypt: MPEG-TS segments, AES-128 with its key beside them, the key URI signed by the service', async () => {
+    const r = await hlsgate(['import', join(work, 'my.mp4'), '--id', 'locked', '--ts', '--encrypt'], env);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const stored = await keys('videos/locked/');
+    expect(stored).toEqual(expect.arrayContaining(['videos/locked/enc.key', 'videos/locked/v0/index.m3u8', 'videos/locked/v0/seg_000.ts']));
+    expect(stored.some((k) => k.includes('keyinfo'))).toBe(false);
+    const media = await (await fetch(`${stack.appUrl}/videos/locked/media/v0/index.m3u8`)).text();
+    expect(media).toMatch(new RegExp(`#EXT-X-KEY:METHOD=AES-128,URI="${stack.edgeUrl}/videos/locked/enc.key\\?[^"]*Signature=`));
+    const keyUrl = /URI="([^"]+)"/.exec(media)![1]!;
+    const key = await fetch(keyUrl);
+    expect(key.status).toBe(200);
+    expect((await key.arrayBuffer()).byteLength).toBe(16);
+  });
+
   it('doctor passes on the demo: control-plane checks do not apply, every video checked, live probe through the edge', async () => {
     const r = await hlsgate(['doctor'], env);
     expect(r.out.filter((l) => l.startsWith('FAIL')), r.out.join('\n')).toEqual([]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('n/a   control-plane: distribution, trusted key group, origin access control, block public access, bucket policy and CORS do not apply to the local edge (embedded demo)');
-    for (const id of ['demo', 'demo-fmp4', 'sample', 'mine']) expect(r.out.some((l) => l.startsWith(`ok    video ${id}:`)), r.out.join('\n')).toBe(true);
+    for (const id of ['demo', 'demo-fmp4', 'sample', 'mine', 'locked']) expect(r.out.some((l) => l.startsWith(`ok    video ${id}:`)), r.out.join('\n')).toBe(true);
     expect(r.out.find((l) => l.startsWith('ok    video mine:'))).toMatch(/2 playlist\(s\), 4\.0 s, signatures valid \d+ s/);
     expect(r.out.filter((l) => l.startsWith('ok    probe:'))).toHaveLength(2);
     const json = await hlsgate(['doctor', '--json'], env);
