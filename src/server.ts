@@ -82,6 +82,13 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   const { cache } = config;
   const source = createCachingPlaylistSource(s3Source, { maxBytes: cache.playlistMaxBytes, vodRevalidateMs: cache.vodRevalidateSeconds * 1000, clock });
 
+  // The next window's signatures and responses are prepared shortly before each rollover
+  // (playback-cache.ts), checked a few times per lead (half a window, at most 30 s).
+  const windowMs = Math.floor(config.signing.windowSeconds) * 1000;
+  const playbackCache =
+    cache.renderMaxBytes > 0
+      ? createPlaybackCache({ maxBytes: cache.renderMaxBytes, ...(windowMs > 1000 ? { prepare: { clock, intervalMs: Math.max(100, Math.min(1000, Math.floor(windowMs / 8))) } } : {}) })
+      : undefined;
   const deps: AppDeps = {
     catalog,
     source,
@@ -90,7 +97,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
     clock,
     logger,
     config,
-    ...(cache.renderMaxBytes > 0 ? { playbackCache: createPlaybackCache({ maxBytes: cache.renderMaxBytes }) } : {}),
+    ...(playbackCache ? { playbackCache } : {}),
     variantBudget: createWorkBudget({ perMinute: VARIANT_WORK_PER_MINUTE, clock }),
     ...(o.ready ? { ready: o.ready } : {}),
   };
@@ -104,6 +111,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
   try {
     address = await listen(server, config.port, config.host);
   } catch (err) {
+    playbackCache?.close();
     client.destroy();
     if (ownsCatalog) await catalog.close();
     throw err;
@@ -125,6 +133,7 @@ export async function startServer(o: StartServerOptions): Promise<RunningServer>
       await closed;
     } finally {
       clearTimeout(force);
+      playbackCache?.close();
       client.destroy();
       if (ownsCatalog) await catalog.close();
     }

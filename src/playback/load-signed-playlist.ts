@@ -24,7 +24,7 @@ import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/m
 import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf, uriPolicy, type ForeignUris } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
 import { cdnCookies, type CookieSpec } from './cdn-cookies.js';
-import { cacheKey, type PlaybackCache } from './playback-cache.js';
+import { cacheKey, type PlaybackCache, type PrepJob } from './playback-cache.js';
 import { compileUnits, type WorkBudget } from './work-budget.js';
 import { SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
@@ -357,6 +357,11 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     ? cacheKey(compiledKey, video.id, signing.mode, deps.signingKey.keyPairId, signing.mode === 'cookies' ? '' : expires)
     : undefined;
   const cache = deps.playbackCache;
+  if (cache && compiledKey !== undefined && !variant && signing.mode !== 'cookies' && (signing.windowSeconds ?? 0) > 1) {
+    const ip = shareable ? undefined : o.clientIp;
+    const trackKey = cacheKey(compiledKey, video.id, signing.mode, deps.signingKey.keyPairId, ip ?? '');
+    if (!cache.served(trackKey, expires)) cache.track(trackKey, expires, nextWindowJob({ deps, cache, compiled, compiledKey, key, videoId: video.id, rootUrl, ip }));
+  }
   if (cache && renderKey !== undefined) {
     const hit = cache.getRendered(renderKey);
     if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true, ...cookies };
@@ -372,6 +377,56 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     return { body: entry.body, bytes: entry.bytes, kind: compiled.kind, expires, ...etag, ...compressed(entry), shared: true, ...cookies };
   }
   return { body: text, bytes: Buffer.from(text, 'utf8'), kind: compiled.kind, expires, ...etag, ...cookies };
+}
+
+/** Signatures per step of a background preparation (a few milliseconds with RSA). */
+const PREP_BATCH = 8;
+
+/**
+ * The background preparation of a tracked playlist's next window (playback-cache.ts runs it
+ * shortly before the rollover): its signatures for the new expiry, in batches, then (when the
+ * response is shared) the response itself, stored where the first request of the window looks.
+ */
+function nextWindowJob(o: {
+  deps: PlaybackDeps;
+  cache: PlaybackCache;
+  compiled: CompiledPlaylist;
+  compiledKey: string;
+  key: string;
+  videoId: string;
+  rootUrl: string;
+  ip: string | undefined;
+}): PrepJob {
+  const { deps, cache, compiled } = o;
+  const { signing } = deps.config;
+  const mode = signing.mode;
+  const media = compiled.slots.flatMap((slot) => (slot.kind === 'media' ? [slot.url] : []));
+  const windowMs = Math.floor(signing.windowSeconds ?? 0) * 1000;
+  return {
+    expiryAt: (nowMs) => signatureExpiry(compiled, nowMs, signing),
+    leadMs: Math.max(250, Math.min(30_000, Math.floor(windowMs / 2))),
+    cost: mode === 'url' ? media.length : 1,
+    prepare(expires) {
+      const sign = mediaSigner(deps, o.rootUrl, expires, o.ip, false);
+      let i = mode === 'url' ? 0 : Math.max(0, media.length - 1);
+      return () => {
+        const end = Math.min(media.length, i + PREP_BATCH);
+        for (; i < end; i++) withSignerErrors(() => sign(media[i]!));
+        if (i < media.length) return false;
+        if (o.ip !== undefined) return true;
+        const renderKey = cacheKey(o.compiledKey, o.videoId, mode, deps.signingKey.keyPairId, expires);
+        if (!cache.hasRendered(renderKey)) {
+          const text = render(compiled, o.key, {
+            signMedia: sign,
+            routePlaylist: (path) => nestedPlaylistPath(o.videoId, path),
+            maxLength: deps.config.responseMaxBytes,
+          });
+          cache.setRendered(renderKey, text);
+        }
+        return true;
+      };
+    },
+  };
 }
 
 /** renderPlaylist, bounded: a playlist over RESPONSE_MAX_BYTES (in UTF-8) is refused, whichever way it got there. */

@@ -10,6 +10,11 @@
 //   gzip and brotli forms, computed once, in the background (zlib's thread pool), right after the
 //   first render.
 //
+// - the next window, prepared ahead: playlists requested in the current window are tracked, and
+//   shortly before their expiry rolls over (load-signed-playlist.ts says when) their signatures
+//   and shared response for the next window are made in the background, in small batches between
+//   requests (setImmediate), so the first request of the new window finds them cached.
+//
 // Each part is an lru-cache bounded in bytes (estimated: UTF-16 string lengths, buffer lengths and
 // a per-entry overhead). Nothing here knows HTTP; load-signed-playlist.ts decides what may be shared.
 import { createHash } from 'node:crypto';
@@ -39,7 +44,51 @@ export interface PlaybackCacheOptions {
   maxBytes: number;
   /** Compute gzip and brotli forms of shared responses (default true). */
   compress?: boolean;
+  /** Prepare the next window's signatures and responses ahead (absent: nothing is prepared). */
+  prepare?: WindowPrepOptions;
 }
+
+/** The timers the preparation runs on (injectable for tests; the default ones are unref'ed). */
+export interface PrepTimers {
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+  setImmediate(fn: () => void): unknown;
+  clearImmediate(handle: unknown): void;
+}
+
+export interface WindowPrepOptions {
+  /** Current time, epoch milliseconds (the service's clock). */
+  clock: () => number;
+  /** How often tracked playlists are checked, ms (default 500). */
+  intervalMs?: number;
+  timers?: PrepTimers;
+  /** Most signatures prepared per check (the rest are made by requests, as without preparation). Default 20 000. */
+  maxSignaturesPerCheck?: number;
+  /** Most playlists tracked (per viewer address when IP-bound). Default 10 000. */
+  maxTracked?: number;
+}
+
+/** What to prepare for one tracked playlist (built by load-signed-playlist.ts). */
+export interface PrepJob {
+  /** The signature expiry (epoch seconds) a request at `nowMs` gets. */
+  expiryAt(nowMs: number): number;
+  /** How long before a rollover the next window is prepared, ms. */
+  leadMs: number;
+  /** Private-key operations one preparation costs (at most). */
+  cost: number;
+  /** The work for an expiry, in steps: each call does one small batch and returns true when all is done. */
+  prepare(expires: number): () => boolean;
+}
+
+/** Time one batch of preparation may take before the event loop serves requests again, ms. */
+const PREP_SLICE_MS = 2;
+
+const defaultTimers: PrepTimers = {
+  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+  setImmediate: (fn) => setImmediate(fn),
+  clearImmediate: (h) => clearImmediate(h as NodeJS.Immediate),
+};
 
 /** A rendered response shared by every viewer of a window. */
 export interface RenderedPlaylist {
@@ -80,8 +129,21 @@ export interface PlaybackCache {
   setRendered(key: string, body: string): RenderedPlaylist;
   /** A stable version string for a body without an ETag (SHA-1 of the bytes, memoized per instance). */
   versionOf(body: Uint8Array): string;
+  /** Whether a shared response is cached (no LRU touch, no stats). */
+  hasRendered(key: string): boolean;
+  /**
+   * Marks a tracked playlist as served with this expiry; false when it is not tracked yet (then
+   * `track` it). Playlists not served in the current window are dropped.
+   */
+  served(key: string, expires: number): boolean;
+  /** Tracks a playlist for the preparation of its next window (ignored without `prepare` options). */
+  track(key: string, expires: number, job: PrepJob): void;
+  /** Runs one check now and resolves when everything it queued is prepared (tests, benchmark). */
+  prepareDue(): Promise<void>;
   /** Resolves when no compression is running (tests, benchmark). */
   idle(): Promise<void>;
+  /** Stops the preparation timers (server shutdown): no open handles afterwards. */
+  close(): void;
   stats(): PlaybackCacheStats;
   clear(): void;
 }
@@ -112,6 +174,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
   const versions = new WeakMap<Uint8Array, string>();
   const pending = new Set<Promise<void>>();
   const s = { compiledHits: 0, compiledMisses: 0, signatureHits: 0, signatureMisses: 0, renderedHits: 0, renderedMisses: 0 };
+  const prep = o.prepare ? windowPreparer(o.prepare) : undefined;
 
   function startCompression(key: string, entry: RenderedPlaylist): void {
     const size = entry.bytes.byteLength;
@@ -188,8 +251,17 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       }
       return v;
     },
+    hasRendered: (key) => rendered.has(key),
+    served: (key, expires) => prep?.served(key, expires) ?? true,
+    track(key, expires, job) {
+      prep?.track(key, expires, job);
+    },
+    prepareDue: () => prep?.check() ?? Promise.resolve(),
     async idle() {
       while (pending.size > 0) await Promise.all([...pending]);
+    },
+    close() {
+      prep?.close();
     },
     stats: () => ({
       ...s,
@@ -201,6 +273,107 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       signers.clear();
       signatures.clear();
       rendered.clear();
+    },
+  };
+}
+
+interface Tracked {
+  job: PrepJob;
+  /** The expiry last served for it. */
+  served: number;
+  /** The expiry already prepared (or being prepared). */
+  prepared: number;
+}
+
+/**
+ * The background preparation: a check every `intervalMs` finds the tracked playlists whose expiry
+ * will roll over within their lead and queues their next window's work; the queue runs in slices
+ * of about PREP_SLICE_MS, one per turn of the event loop.
+ */
+function windowPreparer(o: WindowPrepOptions) {
+  const timers = o.timers ?? defaultTimers;
+  const intervalMs = o.intervalMs ?? 500;
+  const maxTracked = o.maxTracked ?? 10_000;
+  const maxSignatures = o.maxSignaturesPerCheck ?? 20_000;
+  const tracked = new Map<string, Tracked>();
+  const queue: (() => boolean)[] = [];
+  let interval: unknown;
+  let immediate: unknown;
+  let closed = false;
+  let waiters: (() => void)[] = [];
+
+  function drained(): void {
+    const w = waiters;
+    waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  function runSlice(): void {
+    immediate = undefined;
+    if (closed) return drained();
+    const until = performance.now() + PREP_SLICE_MS;
+    while (queue.length > 0 && performance.now() < until) {
+      const step = queue[0]!;
+      let done = true;
+      try {
+        done = step();
+      } catch {
+        // A playlist that cannot be signed now fails its own requests, with the reason logged there.
+      }
+      if (done) queue.shift();
+    }
+    if (queue.length > 0) immediate = timers.setImmediate(runSlice);
+    else drained();
+  }
+
+  function check(): Promise<void> {
+    if (closed) return Promise.resolve();
+    const now = o.clock();
+    let budget = maxSignatures;
+    for (const [key, t] of tracked) {
+      const current = t.job.expiryAt(now);
+      // Not requested in the current window: nobody to prepare for.
+      if (current > t.served) {
+        tracked.delete(key);
+        continue;
+      }
+      const next = t.job.expiryAt(now + t.job.leadMs);
+      if (next === current || next === t.prepared || t.job.cost > budget) continue;
+      budget -= t.job.cost;
+      t.prepared = next;
+      queue.push(t.job.prepare(next));
+    }
+    if (queue.length === 0) return Promise.resolve();
+    const done = new Promise<void>((resolve) => waiters.push(resolve));
+    if (immediate === undefined) immediate = timers.setImmediate(runSlice);
+    return done;
+  }
+
+  return {
+    served(key: string, expires: number): boolean {
+      const t = tracked.get(key);
+      if (t === undefined) return false;
+      if (expires > t.served) t.served = expires;
+      return true;
+    },
+    track(key: string, expires: number, job: PrepJob): void {
+      if (closed) return;
+      if (!tracked.has(key) && tracked.size >= maxTracked) {
+        const oldest = tracked.keys().next().value;
+        if (oldest !== undefined) tracked.delete(oldest);
+      }
+      tracked.set(key, { job, served: expires, prepared: expires });
+      interval ??= timers.setInterval(() => void check(), intervalMs);
+    },
+    check,
+    close(): void {
+      closed = true;
+      if (interval !== undefined) timers.clearInterval(interval);
+      if (immediate !== undefined) timers.clearImmediate(immediate);
+      interval = immediate = undefined;
+      queue.length = 0;
+      tracked.clear();
+      drained();
     },
   };
 }
