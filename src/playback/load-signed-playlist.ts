@@ -26,7 +26,7 @@ import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapte
 import { cdnCookies, type CookieSpec } from './cdn-cookies.js';
 import { cacheKey, type PlaybackCache, type PrepJob } from './playback-cache.js';
 import { compileUnits, type WorkBudget } from './work-budget.js';
-import { SignerError, type SigningKey } from '../core/cloudfront/signer.js';
+import { appendQuery, SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
 import { nestedPlaylistPath } from '../routes.js';
 
@@ -367,6 +367,9 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     if (hit) return { body: hit.body, bytes: hit.bytes, kind: compiled.kind, expires, ...etag, ...compressed(hit), shared: true, ...cookies };
   }
 
+  if (cache && compiledKey !== undefined && o.clientIp !== undefined && signing.mode === 'wildcard') {
+    return perViewerBody({ deps, cache, compiled, compiledKey, key, videoId: video.id, rootUrl, expires, ip: o.clientIp, ...etag });
+  }
   const text = render(compiled, key, {
     signMedia: mediaSigner(deps, rootUrl, expires, signing.mode === 'cookies' ? undefined : o.clientIp, variant),
     routePlaylist: (path) => nestedPlaylistPath(video.id, path),
@@ -377,6 +380,74 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
     return { body: entry.body, bytes: entry.bytes, kind: compiled.kind, expires, ...etag, ...compressed(entry), shared: true, ...cookies };
   }
   return { body: text, bytes: Buffer.from(text, 'utf8'), kind: compiled.kind, expires, ...etag, ...cookies };
+}
+
+/** Where a viewer's query goes in a layout's template render (NUL: never in a playlist, text.ts refuses it). */
+const QUERY_MARK = '\u0000';
+
+/**
+ * An IP-bound wildcard playlist for one viewer: every media URL carries the same query (one
+ * policy for the root, the viewer's address in it, signed once per window and address through
+ * the signature cache), so the body is the shared layout (compiled once per version: the render
+ * with the query cut out) with that query copied between its pieces: one allocation and memcpys,
+ * no render, no string building, no UTF-8 encoding per request. The RESPONSE_MAX_BYTES bound
+ * holds as for any render.
+ */
+function perViewerBody(o: {
+  deps: PlaybackDeps;
+  cache: PlaybackCache;
+  compiled: CompiledPlaylist;
+  compiledKey: string;
+  key: string;
+  videoId: string;
+  rootUrl: string;
+  expires: number;
+  ip: string;
+  etag?: string;
+}): SignedPlaylist {
+  const { deps, cache, compiled, rootUrl } = o;
+  const sign = mediaSigner(deps, rootUrl, o.expires, o.ip, false);
+  const maxLength = deps.config.responseMaxBytes;
+  const layout = cache.layout(cacheKey(o.compiledKey, o.videoId, 'layout'), () => {
+    let probeUrl: string | undefined;
+    const text = render(compiled, o.key, {
+      signMedia: (url) => {
+        probeUrl ??= url;
+        const signed = sign(url);
+        // appendQuery: the URL (without fragment), its separator, then the query.
+        return `${signed.slice(0, appendQuery(url, '').length)}${QUERY_MARK}`;
+      },
+      routePlaylist: (path) => nestedPlaylistPath(o.videoId, path),
+      maxLength,
+    });
+    const pieces = text.split(QUERY_MARK).map((piece) => Buffer.from(piece, 'utf8'));
+    const ends = new Uint32Array(pieces.length);
+    let end = 0;
+    pieces.forEach((piece, i) => (ends[i] = end += piece.byteLength));
+    return { text: Buffer.concat(pieces), ends, probeUrl: probeUrl ?? '', probePrefixLength: probeUrl === undefined ? 0 : appendQuery(probeUrl, '').length };
+  });
+  const { text, ends } = layout;
+  const holes = ends.length - 1;
+  const query = holes > 0 ? Buffer.from(withSignerErrors(() => sign(layout.probeUrl)).slice(layout.probePrefixLength), 'latin1') : Buffer.alloc(0);
+  const total = text.byteLength + holes * query.byteLength;
+  if (total > maxLength) {
+    throw playlistFailure(new PlaylistError('TooLarge', `the rewritten playlist is larger than the ${maxLength}-byte response limit`), o.key);
+  }
+  const bytes = Buffer.allocUnsafe(total);
+  let at = text.copy(bytes, 0, 0, ends[0]);
+  for (let i = 1; i <= holes; i++) {
+    at += query.copy(bytes, at);
+    at += text.copy(bytes, at, ends[i - 1], ends[i]);
+  }
+  return {
+    get body() {
+      return bytes.toString('utf8');
+    },
+    bytes,
+    kind: compiled.kind,
+    expires: o.expires,
+    ...(o.etag === undefined ? {} : { etag: o.etag }),
+  };
 }
 
 /** Signatures per step of a background preparation (a few milliseconds with RSA). */

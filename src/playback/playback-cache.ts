@@ -90,6 +90,21 @@ const defaultTimers: PrepTimers = {
   clearImmediate: (h) => clearImmediate(h as NodeJS.Immediate),
 };
 
+/**
+ * An IP-bound wildcard playlist's body without its per-viewer query: the constant text (chunks,
+ * URLs and their `?`/`&`) concatenated, cut where each viewer's query goes. A viewer's body is
+ * these bytes with that viewer's one query between the pieces (load-signed-playlist.ts).
+ */
+export interface BodyLayout {
+  /** Every piece, back to back (UTF-8). */
+  readonly text: Buffer;
+  /** End offset in `text` of each piece; the query goes after every piece but the last. */
+  readonly ends: Uint32Array;
+  /** A media URL of the playlist and the length of its signed form's prefix: signing it yields the query. */
+  readonly probeUrl: string;
+  readonly probePrefixLength: number;
+}
+
 /** A rendered response shared by every viewer of a window. */
 export interface RenderedPlaylist {
   readonly body: string;
@@ -124,6 +139,8 @@ export interface PlaybackCache {
   signer(key: string, make: () => (url: string) => string): (url: string) => string;
   /** A memoized signed URL, made by `make` on a miss. */
   signature(key: string, make: () => string): string;
+  /** A per-viewer body layout (per compiled version and video), made by `make` on a miss. */
+  layout(key: string, make: () => BodyLayout): BodyLayout;
   getRendered(key: string): RenderedPlaylist | undefined;
   /** Stores a rendered body and starts computing its compressed forms. */
   setRendered(key: string, body: string): RenderedPlaylist;
@@ -171,6 +188,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
   const signatures = new LRUCache<string, string>({ maxSize: quarter, sizeCalculation: (v, k) => ENTRY_OVERHEAD + (k.length + v.length) * 2 });
   const rendered = new LRUCache<string, RenderedPlaylist>({ maxSize: quarter * 2, sizeCalculation: renderedSize });
   const queryNames = new LRUCache<string, readonly string[]>({ max: 10_000 });
+  const layouts = new LRUCache<string, BodyLayout>({ maxSize: quarter, sizeCalculation: (l, k) => ENTRY_OVERHEAD + l.text.byteLength + l.ends.byteLength + (k.length + l.probeUrl.length) * 2 });
   const versions = new WeakMap<Uint8Array, string>();
   const pending = new Set<Promise<void>>();
   const s = { compiledHits: 0, compiledMisses: 0, signatureHits: 0, signatureMisses: 0, renderedHits: 0, renderedMisses: 0 };
@@ -231,6 +249,14 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
     signature(key, make) {
       return memo(signatures, key, make);
     },
+    layout(key, make) {
+      let l = layouts.get(key);
+      if (l === undefined) {
+        l = make();
+        layouts.set(key, l);
+      }
+      return l;
+    },
     getRendered(key) {
       const hit = rendered.get(key);
       if (hit) s.renderedHits++;
@@ -265,7 +291,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
     },
     stats: () => ({
       ...s,
-      bytes: { compiled: compiled.calculatedSize, signatures: signatures.calculatedSize + signers.calculatedSize, rendered: rendered.calculatedSize },
+      bytes: { compiled: compiled.calculatedSize, signatures: signatures.calculatedSize + signers.calculatedSize, rendered: rendered.calculatedSize + layouts.calculatedSize },
     }),
     clear() {
       compiled.clear();
@@ -273,6 +299,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       signers.clear();
       signatures.clear();
       rendered.clear();
+      layouts.clear();
     },
   };
 }
