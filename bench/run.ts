@@ -12,13 +12,22 @@
 // process; every target runs in a child process of its own (bench/target.ts), one case after the
 // other, so a target's CPU is its own core's (the machine this was written for has 2 cores:
 // autocannon + s3rver on one, the target on the other). hlsgate runs through startServer, the
-// service's real wiring (origin cache, playback cache, Express app, LOG_LEVEL=warn so requests are
-// not logged). Every case requests the 1200-segment 720p media playlist of a 4-rendition video.
+// service's real wiring (origin cache, playback cache, the front door), with the configuration
+// `npm start` runs: the defaults (LOG_LEVEL=info: one access-log line per request, written to the
+// target's stdout, which goes to /dev/null as a log shipper would consume it). The deviations a
+// load test needs are printed on the output (DEVIATIONS below). Every case requests the
+// 1200-segment 720p media playlist of a 4-rendition video.
+//
+// Cases beyond the modes: `wildcard-ip` is IP-bound with 1,000 distinct viewer addresses cycling
+// (X-Forwarded-For, trusted from loopback; every address warmed once first, so its signature for
+// the window is cached, as for a viewer already watching); the `rollover-*` cases run with a 3 s
+// signature window, so a 10 s case crosses three rollovers under load (max latency is the number
+// to read: without the background preparation the first request of a window pays every signature).
 //
 // In-process timings (this process, no HTTP): compile and render of that playlist per signing
 // mode without any cache, the cached use case per request, and the first request after a window
-// rollover in url mode (the one that pays for the signatures), with a clock set just past the
-// window boundary.
+// rollover (with a clock set just past the window boundary), without and with the next window
+// prepared ahead.
 import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,13 +116,27 @@ interface Case {
   naive?: boolean;
   /** hlsgate cases: the floor to compare with (run just before). Floor cases: the body they serve. */
   floor?: FloorBody;
+  /** Distinct viewer addresses sent in X-Forwarded-For, cycling (IP-bound cases). */
+  viewers?: number;
 }
+
+/** IP-bound cases: the number of distinct viewer addresses cycling. */
+const VIEWER_ADDRESSES = 1000;
+const viewerAddress = (i: number): string => `198.18.${(i >> 8) & 255}.${i & 255}`;
 
 const HLSGATE_CASES: Case[] = [
   { name: 'wildcard', what: 'hlsgate wildcard, RSA', target: 'hlsgate', key: 'rsa', env: { SIGNING_MODE: 'wildcard' }, floor: 'wildcard' },
   { name: 'url-rsa', what: 'hlsgate url, RSA', target: 'hlsgate', key: 'rsa', env: { SIGNING_MODE: 'url' }, floor: 'url-rsa' },
   { name: 'url-ecdsa', what: 'hlsgate url, ECDSA P-256', target: 'hlsgate', key: 'ec', env: { SIGNING_MODE: 'url' }, floor: 'url-ecdsa' },
-  { name: 'wildcard-ip', what: 'hlsgate wildcard + IP binding, RSA', target: 'hlsgate', key: 'rsa', env: { SIGNING_MODE: 'wildcard', SIGNED_URL_BIND_IP: 'true' }, floor: 'wildcard-ip' },
+  {
+    name: 'wildcard-ip',
+    what: `hlsgate wildcard + IP binding, RSA, ${VIEWER_ADDRESSES} viewer addresses cycling (X-Forwarded-For)`,
+    target: 'hlsgate',
+    key: 'rsa',
+    env: { SIGNING_MODE: 'wildcard', SIGNED_URL_BIND_IP: 'true', TRUST_PROXY: 'loopback' },
+    floor: 'wildcard-ip',
+    viewers: VIEWER_ADDRESSES,
+  },
   {
     name: 'wildcard-br',
     what: 'hlsgate wildcard, RSA, client sends Accept-Encoding: br, gzip',
@@ -125,6 +148,16 @@ const HLSGATE_CASES: Case[] = [
   },
 ];
 
+/** The short window of the rollover cases (seconds). */
+const ROLLOVER_WINDOW = 3;
+
+const ROLLOVER_CASES: Case[] = HLSGATE_CASES.filter((c) => c.name !== 'wildcard-br').map((c) => ({
+  ...c,
+  name: `rollover-${c.name}`,
+  what: `${c.what}, ${ROLLOVER_WINDOW} s signature window (a rollover every ${ROLLOVER_WINDOW} s under load)`,
+  env: { ...c.env, SIGNATURE_WINDOW_SECONDS: String(ROLLOVER_WINDOW) },
+}));
+
 const FLOOR_CASES: Case[] = HLSGATE_CASES.map((c) => ({
   name: `floor:${c.floor!}`,
   what: `static floor: the bytes of ${c.name}${c.floor === 'wildcard-br' ? ' (brotli)' : ''} from memory, plain node:http`,
@@ -132,6 +165,8 @@ const FLOOR_CASES: Case[] = HLSGATE_CASES.map((c) => ({
   key: 'rsa',
   floor: c.floor!,
   ...(c.headers ? { headers: c.headers } : {}),
+  // The same requests as its hlsgate case (the client's work is part of the measurement).
+  ...(c.viewers ? { viewers: c.viewers } : {}),
 }));
 
 const NAIVE_CASES: Case[] = [
@@ -139,8 +174,18 @@ const NAIVE_CASES: Case[] = [
   { name: 'naive', what: 'naive: S3 GET + getSignedUrl(PEM) per segment (the reference documents)', target: 'naive', key: 'rsa', naive: true },
 ];
 
-/** Run order: each hlsgate case right after its floor, then the naive baselines. */
-const CASES: Case[] = [...HLSGATE_CASES.flatMap((c) => [FLOOR_CASES.find((f) => f.floor === c.floor)!, c]), ...NAIVE_CASES];
+/** Run order: each hlsgate case right after its floor, then the rollover cases, then the naive baselines. */
+const CASES: Case[] = [...HLSGATE_CASES.flatMap((c) => [FLOOR_CASES.find((f) => f.floor === c.floor)!, c]), ...ROLLOVER_CASES, ...NAIVE_CASES];
+
+/** Where the hlsgate targets' configuration departs from `npm start`'s defaults, and why. */
+const DEVIATIONS: [string, string][] = [
+  ['RATE_LIMIT_PER_MINUTE=0', 'the default 600/min per client would answer a load test with 429s'],
+  ['DATABASE_URL=sqlite::memory:', 'the catalog holds the one bench video'],
+  ['PORT=0', 'a free port per target'],
+  ['S3_*, CDN_BASE_URL, CLOUDFRONT_*', 'the local store and a generated key (no defaults exist)'],
+  ['TRUST_PROXY=loopback', `IP-bound cases only: their ${VIEWER_ADDRESSES} viewer addresses come in X-Forwarded-For`],
+  [`SIGNATURE_WINDOW_SECONDS=${ROLLOVER_WINDOW}`, 'rollover cases only (default 300)'],
+];
 
 interface Measured {
   c: Case;
@@ -148,6 +193,7 @@ interface Measured {
   requests: number;
   p50: number;
   p99: number;
+  max: number;
   bytesPerReq: number;
   rssBefore: number;
   rssAfter: number;
@@ -234,7 +280,6 @@ function targetEnv(c: Case, ctx: Context): Record<string, string> {
     SIGNED_URL_MARGIN: '300',
     PORT: '0',
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
     DATABASE_URL: 'sqlite::memory:',
     RATE_LIMIT_PER_MINUTE: '0',
     ...c.env,
@@ -246,12 +291,30 @@ async function runCase(c: Case, ctx: Context, flags: Flags, seconds: number, sam
   try {
     const url = t.url + BENCH_PATH;
     // Warm-up (and a correctness check): fills the caches, pays the first signatures.
-    for (let i = 0; i < 2; i++) {
-      const res = await fetch(url, { headers: c.headers ?? {} });
+    const warm = async (headers: Record<string, string>) => {
+      const res = await fetch(url, { headers });
       const body = await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`${c.name}: warm-up answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
-      if (c.naive) break;
+    };
+    for (let i = 0; i < (c.naive ? 1 : 2); i++) await warm(c.headers ?? {});
+    const viewers = c.viewers ?? 0;
+    for (let i = 0; i < viewers; i += flags.connections) {
+      const batch = Array.from({ length: Math.min(flags.connections, viewers - i) }, (_, j) => warm({ ...c.headers, 'x-forwarded-for': viewerAddress(i + j) }));
+      await Promise.all(batch);
     }
+    let next = 0;
+    const cycle = viewers > 0
+      ? {
+          requests: [
+            {
+              setupRequest: (req: autocannon.Request) => {
+                req.headers = { ...req.headers, 'x-forwarded-for': viewerAddress(next++ % viewers) };
+                return req;
+              },
+            },
+          ],
+        }
+      : {};
     await new Promise((r) => setTimeout(r, 200)); // compressed forms are computed in the background
     const rssBefore = await t.rss();
     const samples: number[] = [rssBefore];
@@ -266,6 +329,7 @@ async function runCase(c: Case, ctx: Context, flags: Flags, seconds: number, sam
       duration: seconds,
       timeout: c.naive ? 120 : 10,
       ...(c.headers ? { headers: c.headers } : {}),
+      ...cycle,
     });
     if (sampler) clearInterval(sampler);
     const rssAfter = await t.rss();
@@ -277,6 +341,7 @@ async function runCase(c: Case, ctx: Context, flags: Flags, seconds: number, sam
       requests,
       p50: result.latency.p50,
       p99: result.latency.p99,
+      max: result.latency.max,
       bytesPerReq: requests > 0 ? result.throughput.total / requests : 0,
       rssBefore,
       rssAfter,
@@ -348,7 +413,7 @@ function micro(ctx: Context): void {
 
 async function rollover(ctx: Context): Promise<void> {
   console.log('\nUse case in process (S3 via the origin cache, playback cache; clock injected):');
-  console.log('  mode           cold first   cached     first after rollover   next');
+  console.log('  mode           cold first   cached     first after rollover   next      first after a prepared rollover');
   for (const [name, mode, key] of [
     ['wildcard RSA', 'wildcard', ctx.rsa],
     ['url RSA', 'url', ctx.rsa],
@@ -361,7 +426,7 @@ async function rollover(ctx: Context): Promise<void> {
       signingKey: key,
       clock: () => clock.now,
       config: { cdnBaseUrl: CDN_BASE_URL, signing: { mode, ttlSeconds: 3600, expiryMarginSeconds: 300, windowSeconds: 300, maxTtlSeconds: 604_800 }, s3: { maxPlaylistBytes: 4 << 20 }, foreignUris: 'pass', responseMaxBytes: 16 << 20 },
-      playbackCache: createPlaybackCache({ maxBytes: 64 << 20 }),
+      playbackCache: createPlaybackCache({ maxBytes: 64 << 20, prepare: { clock: () => clock.now } }),
     };
     const call = () => loadSignedPlaylist({ video: { id: VIDEO_ID, playlistKey: MASTER_KEY, rootPrefix: ROOT_PREFIX }, relPath: BENCH_REL_PATH, deps });
     // 1200 x 6 s + 300 s margin = 7500 s, a multiple of the 300 s window: the expiry rolls over
@@ -377,10 +442,22 @@ async function rollover(ctx: Context): Promise<void> {
     const first = await timeAsync(call);
     const signed = deps.playbackCache!.stats().signatureMisses - before;
     const next = await timeAsync(call);
+    // The next boundary, with the background preparation run shortly before it (as its timer
+    // would), after a request late in the window (which also revalidates the origin cache: the
+    // clock moved past VOD_REVALIDATE_SECONDS, and that S3 round trip is not the rollover's).
+    clock.now = boundary + 300_000 - 10_000;
+    await call();
+    await deps.playbackCache!.prepareDue();
+    await deps.playbackCache!.idle();
+    clock.now = boundary + 300_000 + 1_000;
+    const beforePrepared = deps.playbackCache!.stats().signatureMisses;
+    const prepared = await timeAsync(call);
+    const signedPrepared = deps.playbackCache!.stats().signatureMisses - beforePrepared;
     console.log(
-      `  ${name.padEnd(14)} ${cold.toFixed(1).padStart(8)} ms ${median(hits).toFixed(3).padStart(8)} ms ${first.toFixed(1).padStart(10)} ms (${signed} signed) ${next.toFixed(3).padStart(8)} ms`,
+      `  ${name.padEnd(14)} ${cold.toFixed(1).padStart(8)} ms ${median(hits).toFixed(3).padStart(8)} ms ${first.toFixed(1).padStart(10)} ms (${signed} signed) ${next.toFixed(3).padStart(8)} ms ${prepared.toFixed(3).padStart(10)} ms (${signedPrepared} signed)`,
     );
     await deps.playbackCache!.idle();
+    deps.playbackCache!.close();
   }
 }
 
@@ -400,12 +477,13 @@ function printTable(results: Measured[]): void {
     const v = r.reqPerSec / base.reqPerSec;
     return `${v >= 10 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(2) : v.toFixed(4)}×`;
   };
-  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'KB/resp', '×naive', '×naive-wc', '×own floor', 'RSS MB before→after', 'errors'];
+  const header = ['case', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'KB/resp', '×naive', '×naive-wc', '×own floor', 'RSS MB before→after', 'errors'];
   const rows = results.map((r) => [
     r.c.name,
     r.reqPerSec >= 100 ? r.reqPerSec.toFixed(0) : r.reqPerSec.toFixed(2),
     String(r.p50),
     String(r.p99),
+    String(r.max),
     (r.bytesPerReq / 1024).toFixed(0),
     ratio(r, naive),
     ratio(r, naiveW),
@@ -485,6 +563,8 @@ async function main(): Promise<void> {
 
     console.log(`hlsgate bench: ${SEGMENTS}-segment two-hour VOD (720p of 4 renditions), ${flags.connections} connections, ${flags.duration} s per case (naive: ${flags.naiveDuration} s)`);
     console.log(`node ${process.version}; targets in child processes; s3rver + autocannon in this process`);
+    console.log("hlsgate targets: `npm start`'s defaults (LOG_LEVEL=info, one access-log line per request to the target's stdout, here /dev/null), except:");
+    for (const [what, why] of DEVIATIONS) console.log(`  ${what.padEnd(34)} ${why}`);
 
     if (!flags.skipMicro && !flags.soak) {
       micro(ctx);

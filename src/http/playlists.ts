@@ -89,5 +89,8 @@ export function playlistHandler(deps: AppDeps, admit: Admit | undefined): Playli
     res.setHeader('Vary', 'Accept-Encoding');
     if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
     sendBody(res, 200, PLAYLIST_CONTENT_TYPE, body);
+    // A per-viewer body's buffer is reused once written out ('finish': handed to the OS); an
+    // aborted response keeps it (the socket may still hold it) and leaves it to the GC.
+    if (playlist.release) res.once('finish', playlist.release);
   };
 }

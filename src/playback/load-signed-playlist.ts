@@ -24,7 +24,7 @@ import { createMediaSigner, type MediaSignerOptions } from '../core/cloudfront/m
 import { assertUnderRoot, decodeNestedPath, prefixResource, rootUrlOf, uriPolicy, type ForeignUris } from '../core/scope.js';
 import { SourceError, type PlaylistObject, type PlaylistSource } from '../adapters/s3-playlist-source.js';
 import { cdnCookies, type CookieSpec } from './cdn-cookies.js';
-import { cacheKey, type PlaybackCache, type PrepJob } from './playback-cache.js';
+import { cacheKey, LAYOUT_TEMPLATES, type PlaybackCache, type PrepJob } from './playback-cache.js';
 import { compileUnits, type WorkBudget } from './work-budget.js';
 import { appendQuery, SignerError, type SigningKey } from '../core/cloudfront/signer.js';
 import { HttpError } from '../errors.js';
@@ -101,6 +101,11 @@ export interface SignedPlaylist {
   shared?: boolean;
   /** `cookies` mode: the CloudFront cookies the response sets (the body then holds plain CDN URLs). */
   cookies?: CookieSpec[];
+  /**
+   * A per-viewer body's buffer may be reused once the response is written: call this then (after
+   * the response's `finish`, never before), or never (it is then left to the GC).
+   */
+  release?: () => void;
 }
 
 /**
@@ -424,7 +429,13 @@ function perViewerBody(o: {
     const ends = new Uint32Array(pieces.length);
     let end = 0;
     pieces.forEach((piece, i) => (ends[i] = end += piece.byteLength));
-    return { text: Buffer.concat(pieces), ends, probeUrl: probeUrl ?? '', probePrefixLength: probeUrl === undefined ? 0 : appendQuery(probeUrl, '').length };
+    return {
+      text: Buffer.concat(pieces),
+      ends,
+      probeUrl: probeUrl ?? '',
+      probePrefixLength: probeUrl === undefined ? 0 : appendQuery(probeUrl, '').length,
+      templates: new Map<number, Buffer>(),
+    };
   });
   const { text, ends } = layout;
   const holes = ends.length - 1;
@@ -433,11 +444,25 @@ function perViewerBody(o: {
   if (total > maxLength) {
     throw playlistFailure(new PlaylistError('TooLarge', `the rewritten playlist is larger than the ${maxLength}-byte response limit`), o.key);
   }
-  const bytes = Buffer.allocUnsafe(total);
-  let at = text.copy(bytes, 0, 0, ends[0]);
-  for (let i = 1; i <= holes; i++) {
-    at += query.copy(bytes, at);
-    at += text.copy(bytes, at, ends[i - 1], ends[i]);
+  const { bytes, release } = cache.bodyBuffer(total);
+  const q = query.byteLength;
+  let template = layout.templates.get(q);
+  if (template === undefined && layout.templates.size < LAYOUT_TEMPLATES) {
+    template = Buffer.alloc(total);
+    let at = text.copy(template, 0, 0, ends[0]);
+    for (let i = 1; i <= holes; i++) at += q + text.copy(template, at + q, ends[i - 1], ends[i]);
+    layout.templates.set(q, template);
+  }
+  if (template !== undefined) {
+    // One copy of the constant text, then the query into each hole (the holes start after piece i, shifted by i queries).
+    template.copy(bytes, 0);
+    for (let i = 0; i < holes; i++) bytes.set(query, ends[i]! + i * q);
+  } else {
+    let at = text.copy(bytes, 0, 0, ends[0]);
+    for (let i = 1; i <= holes; i++) {
+      at += query.copy(bytes, at);
+      at += text.copy(bytes, at, ends[i - 1], ends[i]);
+    }
   }
   return {
     get body() {
@@ -447,6 +472,7 @@ function perViewerBody(o: {
     kind: compiled.kind,
     expires: o.expires,
     ...(o.etag === undefined ? {} : { etag: o.etag }),
+    release,
   };
 }
 

@@ -103,7 +103,16 @@ export interface BodyLayout {
   /** A media URL of the playlist and the length of its signed form's prefix: signing it yields the query. */
   readonly probeUrl: string;
   readonly probePrefixLength: number;
+  /**
+   * The whole body with room for a query of one length after every piece but the last, per query
+   * length (a few: the policy's length varies with the address's), so a viewer's body is one copy
+   * of it with the query written into its holes.
+   */
+  readonly templates: Map<number, Buffer>;
 }
+
+/** Most templates a layout keeps (query lengths); other lengths are assembled piece by piece. */
+export const LAYOUT_TEMPLATES = 8;
 
 /** A rendered response shared by every viewer of a window. */
 export interface RenderedPlaylist {
@@ -141,6 +150,12 @@ export interface PlaybackCache {
   signature(key: string, make: () => string): string;
   /** A per-viewer body layout (per compiled version and video), made by `make` on a miss. */
   layout(key: string, make: () => BodyLayout): BodyLayout;
+  /**
+   * A buffer of exactly `size` bytes for a per-viewer body, reused from one whose response was
+   * written (`release`), else new: fresh memory of that size costs more (page faults, GC) than
+   * filling it.
+   */
+  bodyBuffer(size: number): { bytes: Buffer; release: () => void };
   getRendered(key: string): RenderedPlaylist | undefined;
   /** Stores a rendered body and starts computing its compressed forms. */
   setRendered(key: string, body: string): RenderedPlaylist;
@@ -176,6 +191,10 @@ function renderedSize(r: RenderedPlaylist): number {
   return ENTRY_OVERHEAD + r.body.length * 2 + r.bytes.byteLength + (r.gzip?.byteLength ?? 0) + (r.br?.byteLength ?? 0);
 }
 
+/** Sizes of free per-viewer body buffers kept, and buffers kept per size. */
+const FREE_BODY_SIZES = 16;
+const FREE_BODIES_PER_SIZE = 32;
+
 /** Each part gets at least this much, so a tiny bound still caches a little. */
 const MIN_PART = 64 * 1024;
 
@@ -188,8 +207,10 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
   const signatures = new LRUCache<string, string>({ maxSize: quarter, sizeCalculation: (v, k) => ENTRY_OVERHEAD + (k.length + v.length) * 2 });
   const rendered = new LRUCache<string, RenderedPlaylist>({ maxSize: quarter * 2, sizeCalculation: renderedSize });
   const queryNames = new LRUCache<string, readonly string[]>({ max: 10_000 });
-  const layouts = new LRUCache<string, BodyLayout>({ maxSize: quarter, sizeCalculation: (l, k) => ENTRY_OVERHEAD + l.text.byteLength + l.ends.byteLength + (k.length + l.probeUrl.length) * 2 });
+  const layouts = new LRUCache<string, BodyLayout>({ maxSize: quarter, sizeCalculation: (l, k) => ENTRY_OVERHEAD + l.text.byteLength * (1 + LAYOUT_TEMPLATES) + LAYOUT_TEMPLATES * l.ends.length * 800 + l.ends.byteLength + (k.length + l.probeUrl.length) * 2 });
   const versions = new WeakMap<Uint8Array, string>();
+  // Free per-viewer body buffers by size (a few sizes: one per query length), a few of each.
+  const freeBodies = new Map<number, Buffer[]>();
   const pending = new Set<Promise<void>>();
   const s = { compiledHits: 0, compiledMisses: 0, signatureHits: 0, signatureMisses: 0, renderedHits: 0, renderedMisses: 0 };
   const prep = o.prepare ? windowPreparer(o.prepare) : undefined;
@@ -257,6 +278,23 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       }
       return l;
     },
+    bodyBuffer(size) {
+      const bytes = freeBodies.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+      let released = false;
+      return {
+        bytes,
+        release() {
+          if (released) return;
+          released = true;
+          let free = freeBodies.get(size);
+          if (free === undefined) {
+            if (freeBodies.size >= FREE_BODY_SIZES) return;
+            freeBodies.set(size, (free = []));
+          }
+          if (free.length < FREE_BODIES_PER_SIZE) free.push(bytes);
+        },
+      };
+    },
     getRendered(key) {
       const hit = rendered.get(key);
       if (hit) s.renderedHits++;
@@ -300,6 +338,7 @@ export function createPlaybackCache(o: PlaybackCacheOptions): PlaybackCache {
       signatures.clear();
       rendered.clear();
       layouts.clear();
+      freeBodies.clear();
     },
   };
 }
