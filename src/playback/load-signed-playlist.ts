@@ -390,6 +390,18 @@ export async function loadSignedPlaylist(o: LoadSignedPlaylistOptions): Promise<
 /** Where a viewer's query goes in a layout's template render (NUL: never in a playlist, text.ts refuses it). */
 const QUERY_MARK = '\u0000';
 
+/** A compiled, cached playlist version of one video, as the per-viewer and next-window paths use it. */
+interface CachedPlaylistContext {
+  deps: PlaybackDeps;
+  cache: PlaybackCache;
+  compiled: CompiledPlaylist;
+  compiledKey: string;
+  /** The S3 key of the playlist. */
+  key: string;
+  videoId: string;
+  rootUrl: string;
+}
+
 /**
  * An IP-bound wildcard playlist for one viewer: every media URL carries the same query (one
  * policy for the root, the viewer's address in it, signed once per window and address through
@@ -398,18 +410,7 @@ const QUERY_MARK = '\u0000';
  * no render, no string building, no UTF-8 encoding per request. The RESPONSE_MAX_BYTES bound
  * holds as for any render.
  */
-function perViewerBody(o: {
-  deps: PlaybackDeps;
-  cache: PlaybackCache;
-  compiled: CompiledPlaylist;
-  compiledKey: string;
-  key: string;
-  videoId: string;
-  rootUrl: string;
-  expires: number;
-  ip: string;
-  etag?: string;
-}): SignedPlaylist {
+function perViewerBody(o: CachedPlaylistContext & { expires: number; ip: string; etag?: string }): SignedPlaylist {
   const { deps, cache, compiled, rootUrl } = o;
   const sign = mediaSigner(deps, rootUrl, o.expires, o.ip, false);
   const maxLength = deps.config.responseMaxBytes;
@@ -484,16 +485,7 @@ const PREP_BATCH = 8;
  * shortly before the rollover): its signatures for the new expiry, in batches, then (when the
  * response is shared) the response itself, stored where the first request of the window looks.
  */
-function nextWindowJob(o: {
-  deps: PlaybackDeps;
-  cache: PlaybackCache;
-  compiled: CompiledPlaylist;
-  compiledKey: string;
-  key: string;
-  videoId: string;
-  rootUrl: string;
-  ip: string | undefined;
-}): PrepJob {
+function nextWindowJob(o: CachedPlaylistContext & { ip: string | undefined }): PrepJob {
   const { deps, cache, compiled } = o;
   const { signing } = deps.config;
   const mode = signing.mode;
