@@ -19,15 +19,22 @@ if ! python3 -c 'import moto.server' >/dev/null 2>&1; then
   python3 -m pip install -q 'moto[server]' >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages 'moto[server]' >/dev/null 2>&1 \
     || echo "warning: could not install moto (pip install 'moto[server]'); the AWS command tests will fail"
 fi
-if ! command -v ffmpeg >/dev/null 2>&1; then
-  echo "Installing Debian's ffmpeg for the import tests..."
+# Debian packages the tests run for real: ffmpeg (import), PostgreSQL (catalog, several
+# instances), Redis (shared limits). The tests start their own servers on loopback.
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+[ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || command -v valkey-server >/dev/null 2>&1 || need+=(redis-server)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "Installing Debian's ${need[*]} for the tests..."
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
-      || echo "warning: could not install ffmpeg; the import tests will be skipped"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \
+      || echo "warning: could not install ${need[*]}; the tests that need them will fail"
   else
-    echo "warning: ffmpeg is missing and we are not root; install it with: sudo apt-get install ffmpeg"
+    echo "warning: ${need[*]} missing and we are not root; install with: sudo apt-get install ${need[*]}"
   fi
 fi
+# Debian's postgresql package starts a cluster of its own; the tests do not use it.
 # Tests run the bin from dist: build it from the current sources.
 npx tsc -p tsconfig.build.json >/dev/null || true
 

@@ -78,6 +78,7 @@ describe('loadConfig: embedded detection', () => {
       port: 3000,
       host: '127.0.0.1',
       databaseUrl: 'sqlite:./data/hlsgate.db',
+      databasePoolMax: 10,
       logLevel: 'info',
       trustProxy: false,
       hash: 'SHA1',
@@ -143,6 +144,7 @@ describe('loadConfig: embedded detection', () => {
       port: 8080,
       host: '0.0.0.0',
       databaseUrl: 'sqlite:/var/lib/hlsgate/hlsgate.db',
+      databasePoolMax: 10,
       adminToken: STRONG_TOKEN,
       logLevel: 'debug',
       trustProxy: 'loopback',
@@ -211,6 +213,7 @@ describe('loadConfig: AWS configuration', () => {
       playerOrigins: [],
       cache: { playlistMaxBytes: 64 * 1024 * 1024, renderMaxBytes: 64 * 1024 * 1024, vodRevalidateSeconds: 30 },
       databaseUrl: 'sqlite:./data/hlsgate.db',
+      databasePoolMax: 10,
       logLevel: 'info',
       trustProxy: false,
       viewerAuth: { mode: 'none' },
@@ -319,8 +322,11 @@ describe('loadConfig: one-line errors', () => {
     ['SIGNED_URL_TTL', '604801', 'SIGNED_URL_TTL: expected whole seconds between 60 and 604800, got "604801"'],
     ['SIGNED_URL_MARGIN', '-5', 'SIGNED_URL_MARGIN: expected whole seconds between 0 and 86400, got "-5"'],
     ['SIGNED_URL_MARGIN', '86401', 'SIGNED_URL_MARGIN: expected whole seconds between 0 and 86400, got "86401"'],
-    ['DATABASE_URL', 'mysql://db/hlsgate', 'DATABASE_URL: expected sqlite:<path> (or a bare file path), got "mysql://db/hlsgate"'],
-    ['DATABASE_URL', 'postgres://u@db/hlsgate', 'DATABASE_URL: PostgreSQL catalogs are not implemented yet; use sqlite:<path>, got "postgres://u@db/hlsgate"'],
+    ['DATABASE_URL', 'mysql://db/hlsgate', 'DATABASE_URL: expected sqlite:<path> (or a bare file path) or postgres://user:password@host:5432/db, got "mysql://db/hlsgate"'],
+    ['DATABASE_URL', 'postgres://u@[db/hlsgate', 'DATABASE_URL: expected a PostgreSQL URL such as postgres://user:password@host:5432/db, got "postgres://u@[db/hlsgate"'],
+    ['DATABASE_POOL_MAX', '0', 'DATABASE_POOL_MAX: expected a connection count between 1 and 1000, got "0"'],
+    ['REDIS_URL', 'http://cache:6379', 'REDIS_URL: expected redis://host:6379 (or rediss:// for TLS), e.g. redis://127.0.0.1:6379/0 (got 17 characters)'],
+    ['METRICS_PORT', '70000', 'METRICS_PORT: expected a TCP port number between 0 and 65535, got "70000"'],
     ['DATABASE_URL', 'sqlite:', 'DATABASE_URL: expected sqlite:<path>, e.g. sqlite:./data/hlsgate.db, got "sqlite:"'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "verbose"'],
     ['TRUST_PROXY', 'true', 'TRUST_PROXY: expected proxy addresses/CIDRs or loopback, linklocal, uniquelocal (trusting any proxy or a hop count lets clients forge X-Forwarded-For), got "true"'],
@@ -524,20 +530,21 @@ describe('loadConfig: viewer authorization, signed cookies, IP binding, rate lim
 
 describe('describeConfig', () => {
   it('redacts the private key, the admin token and database passwords', () => {
-    // (postgres URLs are refused by loadConfig today; describeConfig is ready for them)
-    const c = { ...aws({ ADMIN_TOKEN: STRONG_TOKEN }), databaseUrl: 'postgres://hls:dbsecret@db:5432/hlsgate' };
+    const c = aws({ ADMIN_TOKEN: STRONG_TOKEN, DATABASE_URL: 'postgres://hls:dbsecret@db:5432/hlsgate', REDIS_URL: 'redis://:redissecret@cache:6379/0' });
     const d = describeConfig(c);
     const text = JSON.stringify(d);
     expect(text).not.toContain('PRIVATE KEY');
     expect(text).not.toContain(RSA_PEM.split('\n')[1]);
     expect(text).not.toContain('tok-0123456789abcdef');
     expect(text).not.toContain('dbsecret');
+    expect(text).not.toContain('redissecret');
     expect(d).toMatchObject({
       port: 3000,
       cdnBaseUrl: 'https://d111111abcdef8.cloudfront.net',
       signing: { keyPairId: 'K2JCJMDEHXQW5F', hash: 'SHA1', keyType: 'rsa', privateKey: '[redacted]', mode: 'wildcard', windowSeconds: 300 },
       adminToken: '[redacted]',
       databaseUrl: 'postgres://hls:[redacted]@db:5432/hlsgate',
+      redisUrl: 'redis://:[redacted]@cache:6379/0',
       s3: { bucket: 'my-video-bucket' },
     });
     expect(JSON.stringify(d.signing)).not.toMatch(/BEGIN|asymmetricKeyType/);
@@ -598,7 +605,7 @@ describe('the configuration table, .env.example and the README agree', () => {
   });
 
   it('marks the secrets, and every default passes its own schema', () => {
-    expect(VARIABLE_NAMES.filter((n) => VARIABLES[n].secret)).toEqual(['CLOUDFRONT_PRIVATE_KEY', 'VIEWER_JWT_SECRET', 'ADMIN_TOKEN']);
+    expect(VARIABLE_NAMES.filter((n) => VARIABLES[n].secret)).toEqual(['CLOUDFRONT_PRIVATE_KEY', 'VIEWER_JWT_SECRET', 'ADMIN_TOKEN', 'REDIS_URL']);
     for (const name of VARIABLE_NAMES) {
       const shownValue = shownDefault(name);
       if (shownValue !== undefined) expect(VARIABLES[name].schema.parse(shownValue), name).toEqual(VARIABLES[name].default);

@@ -233,6 +233,7 @@ export function loadConfig(env: Environment, readFile: ReadFile = defaultReadFil
     playerOrigins: v.PLAYER_ORIGINS,
     cache: cacheFrom(v),
     databaseUrl: v.DATABASE_URL,
+    ...scaleFrom(v),
     ...(v.ADMIN_TOKEN !== undefined ? { adminToken: v.ADMIN_TOKEN } : {}),
     logLevel: v.LOG_LEVEL,
     trustProxy: v.TRUST_PROXY,
@@ -255,6 +256,15 @@ export function embeddedDefaults(): EmbeddedConfig {
   return config;
 }
 
+/** What several instances share (catalog pool, Redis) and the metrics listener. */
+function scaleFrom(v: Values): Pick<ServiceConfig, 'databasePoolMax' | 'redisUrl' | 'metricsPort'> {
+  return {
+    databasePoolMax: v.DATABASE_POOL_MAX,
+    ...(v.REDIS_URL !== undefined ? { redisUrl: v.REDIS_URL } : {}),
+    ...(v.METRICS_PORT !== undefined ? { metricsPort: v.METRICS_PORT } : {}),
+  };
+}
+
 function cacheFrom(v: Values): ServiceConfig['cache'] {
   return {
     playlistMaxBytes: v.PLAYLIST_CACHE_MAX_BYTES,
@@ -268,6 +278,7 @@ function embeddedFrom(v: Values, raw: Partial<Record<VariableName, string>>): Om
     port: v.PORT,
     host: v.HOST,
     databaseUrl: raw.DATABASE_URL !== undefined ? v.DATABASE_URL : catalogDatabaseUrl(raw),
+    ...scaleFrom(v),
     ...(v.ADMIN_TOKEN !== undefined ? { adminToken: v.ADMIN_TOKEN } : {}),
     logLevel: v.LOG_LEVEL,
     trustProxy: v.TRUST_PROXY,

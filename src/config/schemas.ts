@@ -84,10 +84,24 @@ export const keyPairId: VariableSchema<string> = z
 export const databaseUrl: VariableSchema<string> = z
   .string()
   .trim()
-  // Refused here rather than at openCatalog so that startup fails with one line, not a stack.
-  .refine((s) => !/^postgres(ql)?:/i.test(s), { error: 'PostgreSQL catalogs are not implemented yet; use sqlite:<path>' })
-  .refine((s) => /^sqlite:/i.test(s) || !/^[A-Za-z][A-Za-z0-9+.-]+:/.test(s), { error: 'expected sqlite:<path> (or a bare file path)' })
-  .refine((s) => !/^sqlite:(\/\/)?$/i.test(s), { error: 'expected sqlite:<path>, e.g. sqlite:./data/hlsgate.db' });
+  .refine((s) => /^(sqlite|postgres|postgresql):/i.test(s) || !/^[A-Za-z][A-Za-z0-9+.-]+:/.test(s), {
+    error: 'expected sqlite:<path> (or a bare file path) or postgres://user:password@host:5432/db',
+  })
+  .refine((s) => !/^sqlite:(\/\/)?$/i.test(s), { error: 'expected sqlite:<path>, e.g. sqlite:./data/hlsgate.db' })
+  .refine((s) => !/^postgres(ql)?:/i.test(s) || URL.canParse(s), { error: 'expected a PostgreSQL URL such as postgres://user:password@host:5432/db' });
+
+/** redis://[user:password@]host:port[/db] or rediss:// (TLS). */
+export const redisUrl: VariableSchema<string> = z
+  .string()
+  .trim()
+  .refine(
+    (s) => {
+      if (!URL.canParse(s)) return false;
+      const u = new URL(s);
+      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    },
+    { error: 'expected redis://host:6379 (or rediss:// for TLS), e.g. redis://127.0.0.1:6379/0' },
+  );
 
 export const adminToken: VariableSchema<string> = z
   .string()

@@ -43,6 +43,12 @@ export interface ServiceConfig {
   /** In-memory caches: origin (playlist bytes) and playback (compiled, signatures, responses). */
   cache: CacheConfig;
   databaseUrl: string;
+  /** DATABASE_POOL_MAX: PostgreSQL connections per instance. */
+  databasePoolMax: number;
+  /** REDIS_URL: shared rate limits; absent = per process. */
+  redisUrl?: string;
+  /** METRICS_PORT: Prometheus listener; absent = off. */
+  metricsPort?: number;
   adminToken?: string;
   logLevel: LogLevel;
   /** Express 'trust proxy' value (addresses, CIDRs, loopback/linklocal/uniquelocal), or false. */
@@ -67,6 +73,9 @@ export interface EmbeddedConfig {
   host: string;
   /** `sqlite:<dataDir>/hlsgate.db` unless DATABASE_URL is set. */
   databaseUrl: string;
+  databasePoolMax: number;
+  redisUrl?: string;
+  metricsPort?: number;
   adminToken?: string;
   logLevel: LogLevel;
   trustProxy: string | false;

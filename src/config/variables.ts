@@ -111,8 +111,20 @@ export const VARIABLES = {
   }),
 
   // ---- Catalog and admin API
-  DATABASE_URL: withDefault(s.databaseUrl, 'sqlite:./data/hlsgate.db', { applies: 'both', doc: 'the video catalog; embedded demo default: sqlite:<DATA_DIR>/hlsgate.db' }),
+  DATABASE_URL: withDefault(s.databaseUrl, 'sqlite:./data/hlsgate.db', {
+    applies: 'both',
+    doc: 'the video catalog: sqlite:<path> or postgres://...; embedded demo default: sqlite:<DATA_DIR>/hlsgate.db',
+  }),
+  DATABASE_POOL_MAX: withDefault(s.wholeNumber(1, 1000, 'a connection count'), 10, { applies: 'both', doc: 'PostgreSQL: connections per instance' }),
   ADMIN_TOKEN: noDefault(s.adminToken, { applies: 'both', secret: true, doc: 'enables the admin API (at least 32 characters, e.g. openssl rand -hex 32)' }),
+
+  // ---- Running more than one instance
+  REDIS_URL: noDefault(s.redisUrl, {
+    applies: 'both',
+    secret: true,
+    doc: 'Redis/Valkey: playlist rate limit and admin failed-auth throttle shared by all instances (unset: per process)',
+  }),
+  METRICS_PORT: noDefault(s.wholeNumber(0, 65535, 'a TCP port number'), { applies: 'both', doc: 'Prometheus /metrics on its own listener (unset: off)' }),
 
   // ---- Embedded demo stack only
   DATA_DIR: withDefault(s.text, './data', { applies: 'embedded', doc: 'where the local store, dev keys and catalog live' }),

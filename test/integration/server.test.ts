@@ -34,6 +34,7 @@ function config(o: { endpoint: string; bucket: string; timeoutMs?: number }): Se
     playerOrigins: [],
     cache: { playlistMaxBytes: 1 << 20, renderMaxBytes: 1 << 20, vodRevalidateSeconds: 30 },
     databaseUrl: 'sqlite::memory:',
+    databasePoolMax: 10,
     adminToken: ADMIN_TOKEN,
     logLevel: 'silent',
     trustProxy: false,
