@@ -4,8 +4,8 @@
 // Failed authentications are throttled per client (the client told apart as the playlist rate
 // limit does: `clientKey` of the request's address, X-Forwarded-For only from trusted proxies, an
 // IPv6 client as its /64): after a burst of wrong tokens the client gets 429 with Retry-After, and
-// a throttled client's token is not even compared. The state is a FailureThrottle (per process
-// unless one is passed in).
+// a throttled client's token is not even compared. The state is a FailureThrottle, one per app
+// (deps.adminThrottle, else per process), so that every way of signing in draws on the same budget.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -13,7 +13,7 @@ import type { AppDeps } from './deps.js';
 import { HttpError } from '../errors.js';
 import { CatalogInputError, isValidVideoId, parseVideoInput, type Video, type VideoInput } from '../adapters/catalog.js';
 import { adminVideoPath, EXPRESS_PATHS } from '../routes.js';
-import { ADMIN_AUTH_THROTTLE, clientKey, createFailureThrottle, type FailureThrottle } from './rate-limit.js';
+import { clientKey, type FailureThrottle } from './rate-limit.js';
 import { bearerToken } from './viewer.js';
 
 const BODY_LIMIT = '16kb';
@@ -35,11 +35,11 @@ export interface AdminAuthOptions {
  * its failures gets 429 before anything else; a wrong token, or credentials of another kind, count
  * as a failure (a request without any Authorization header does not: it guesses nothing).
  */
-export function bearerAuth(o: AdminAuthOptions): (req: Request, res: Response, next: NextFunction) => void {
+export function bearerAuth(o: AdminAuthOptions): (req: Request, res: Response, next: NextFunction) => Promise<void> {
   const expected = sha256(o.adminToken);
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     const client = clientKey(o.clientIp(req));
-    const wait = o.throttle.check(client);
+    const wait = await o.throttle.check(client);
     if (wait !== undefined) {
       throw new HttpError(429, `too many failed admin authentications from your address; try again in ${wait} s`, {
         code: 'rate_limited',
@@ -49,13 +49,13 @@ export function bearerAuth(o: AdminAuthOptions): (req: Request, res: Response, n
     const header = req.get('authorization');
     const token = bearerToken(header);
     if (token === undefined) {
-      if (header !== undefined) o.throttle.fail(client);
+      if (header !== undefined) await o.throttle.fail(client);
       throw new HttpError(401, 'this API needs an admin token: send "Authorization: Bearer <ADMIN_TOKEN>"', {
         headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate"' },
       });
     }
     if (!timingSafeEqual(sha256(token), expected)) {
-      o.throttle.fail(client);
+      await o.throttle.fail(client);
       throw new HttpError(401, 'the admin token is not valid', {
         headers: { 'WWW-Authenticate': 'Bearer realm="hlsgate", error="invalid_token"' },
       });
@@ -92,14 +92,13 @@ export interface AdminRouterOptions {
   adminToken: string;
   /** The client's address (the front door's `ParsedRequest.clientIp`). */
   clientIp: (req: IncomingMessage) => string | undefined;
-  /** Failed authentications per client; default: per process, ADMIN_AUTH_THROTTLE on `deps.clock`. */
-  throttle?: FailureThrottle;
+  /** Failed authentications per client (shared with every other admin sign-in: app.ts builds one). */
+  throttle: FailureThrottle;
 }
 
 export function adminRouter(deps: AppDeps, o: AdminRouterOptions): express.Router {
   const router = express.Router();
-  const throttle = o.throttle ?? createFailureThrottle({ ...ADMIN_AUTH_THROTTLE, clock: deps.clock });
-  router.use(bearerAuth({ adminToken: o.adminToken, throttle, clientIp: o.clientIp }));
+  router.use(bearerAuth({ adminToken: o.adminToken, throttle: o.throttle, clientIp: o.clientIp }));
   router.use(express.json({ limit: BODY_LIMIT, strict: true }));
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');

@@ -22,6 +22,7 @@ import { adminRouter } from './admin.js';
 import type { AppDeps } from './deps.js';
 import { healthRouter } from './health.js';
 import { playlistHandler } from './playlists.js';
+import { ADMIN_AUTH_THROTTLE, createFailureThrottle } from './rate-limit.js';
 import { compileTrustProxy, ParsedRequest, type TrustProxy } from './request.js';
 import { sendError, setSecurityHeaders, type ErrorFormat } from './respond.js';
 import { videosRouter } from './videos.js';
@@ -123,7 +124,10 @@ function build(deps: AppDeps): { app: express.Express; listener: RequestListener
   if (pub) routes.use(`${STATIC_BASE}/`, express.static(pub, { index: false, redirect: false }));
   routes.use(videosRouter(deps, { admit, requestOf }));
   const adminToken = deps.config.adminToken;
-  if (adminToken) routes.use(ADMIN_API_BASE, adminRouter(deps, { adminToken, clientIp: (req) => requestOf(req).clientIp }));
+  if (adminToken) {
+    const throttle = deps.adminThrottle ?? createFailureThrottle({ ...ADMIN_AUTH_THROTTLE, clock: deps.clock });
+    routes.use(ADMIN_API_BASE, adminRouter(deps, { adminToken, throttle, clientIp: (req) => requestOf(req).clientIp }));
+  }
   routes.use(() => {
     throw new HttpError(404, 'there is nothing at this address');
   });

@@ -7,6 +7,7 @@ import type { ServiceConfig } from '../config.js';
 import type { SigningKey } from '../core/cloudfront/signer.js';
 import type { PlaybackCache } from '../playback/playback-cache.js';
 import type { WorkBudget } from '../playback/work-budget.js';
+import type { FailureThrottle } from './rate-limit.js';
 import type { Authorize } from './viewer.js';
 
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   ready?: () => Promise<void>;
   /** Compiled playlists, signatures and shared responses; absent: all done per request. */
   playbackCache?: PlaybackCache;
+  /** Failed admin authentications per client, for every admin sign-in; absent: per process (ADMIN_AUTH_THROTTLE). */
+  adminThrottle?: FailureThrottle;
   /** Caps the uncached work of EXT-X-DEFINE:QUERYPARAM variants; absent: no cap. */
   variantBudget?: WorkBudget;
 }

@@ -84,9 +84,9 @@ export function createRateLimiter(o: RateLimitOptions): (address: string | undef
  */
 export interface FailureThrottle {
   /** Seconds `key` must wait before its next attempt is even looked at, or undefined when it may try now. */
-  check(key: string): number | undefined;
+  check(key: string): Promise<number | undefined>;
   /** Records one failed attempt by `key`. */
-  fail(key: string): void;
+  fail(key: string): Promise<void>;
 }
 
 export interface FailureThrottleOptions {
@@ -128,8 +128,8 @@ export function createFailureThrottle(o: FailureThrottleOptions): FailureThrottl
   return {
     check(key) {
       const b = current(key, clock());
-      if (!b || b.tokens >= 1) return undefined;
-      return Math.max(1, Math.ceil(((1 - b.tokens) * refillMs) / 1000));
+      if (!b || b.tokens >= 1) return Promise.resolve(undefined);
+      return Promise.resolve(Math.max(1, Math.ceil(((1 - b.tokens) * refillMs) / 1000)));
     },
     fail(key) {
       const now = clock();
@@ -138,6 +138,7 @@ export function createFailureThrottle(o: FailureThrottleOptions): FailureThrottl
         b.tokens = Math.max(0, b.tokens - 1);
         buckets.get(key); // most recently failing
       } else buckets.set(key, { tokens: burst - 1, at: now });
+      return Promise.resolve();
     },
   };
 }

@@ -10,12 +10,12 @@ function throttle(o: { burst?: number; refillMs?: number; maxClients?: number } 
 }
 
 /** Attempts like the admin API makes them: each checked first, and a failure recorded when allowed. */
-function attempts(t: FailureThrottle, key: string, n: number): { allowed: number; refused: number } {
+async function attempts(t: FailureThrottle, key: string, n: number): Promise<{ allowed: number; refused: number }> {
   let allowed = 0;
   for (let i = 0; i < n; i++) {
-    if (t.check(key) !== undefined) continue;
+    if ((await t.check(key)) !== undefined) continue;
     allowed++;
-    t.fail(key);
+    await t.fail(key);
   }
   return { allowed, refused: n - allowed };
 }
@@ -33,18 +33,18 @@ describe('clientKey', () => {
   });
 });
 
-describe('createFailureThrottle', () => {
-  it('lets a new client fail `burst` times, then tells it how long to wait', () => {
+describe('createFailureThrottle', async () => {
+  it('lets a new client fail `burst` times, then tells it how long to wait', async () => {
     const { t } = throttle();
-    expect(t.check('a')).toBeUndefined();
-    t.fail('a');
-    t.fail('a');
-    expect(t.check('a')).toBeUndefined();
-    t.fail('a');
-    expect(t.check('a')).toBe(10);
+    expect(await t.check('a')).toBeUndefined();
+    await t.fail('a');
+    await t.fail('a');
+    expect(await t.check('a')).toBeUndefined();
+    await t.fail('a');
+    expect(await t.check('a')).toBe(10);
     // Failing while throttled (a caller that does not check) never goes below empty.
-    t.fail('a');
-    expect(t.check('a')).toBe(10);
+    await t.fail('a');
+    expect(await t.check('a')).toBe(10);
   });
 
   it.each<[number, number | undefined]>([
@@ -54,59 +54,59 @@ describe('createFailureThrottle', () => {
     [9_000, 1],
     [9_999, 1],
     [10_000, undefined],
-  ])('after the burst and %i ms, check says %s', (elapsed, wait) => {
+  ])('after the burst and %i ms, check says %s', async (elapsed, wait) => {
     const { t, at } = throttle();
-    attempts(t, 'a', 3);
+    await attempts(t, 'a', 3);
     at.ms += elapsed;
-    expect(t.check('a')).toBe(wait);
+    expect(await t.check('a')).toBe(wait);
   });
 
-  it('refills one attempt per interval up to the burst, and no further', () => {
+  it('refills one attempt per interval up to the burst, and no further', async () => {
     const { t, at } = throttle();
-    attempts(t, 'a', 3);
+    await attempts(t, 'a', 3);
     at.ms += 25_000; // 2.5 attempts back
-    expect(attempts(t, 'a', 10)).toEqual({ allowed: 2, refused: 8 });
+    expect(await attempts(t, 'a', 10)).toEqual({ allowed: 2, refused: 8 });
     at.ms += 1_000_000; // long idle: the burst, not 100 attempts
-    expect(attempts(t, 'a', 10)).toEqual({ allowed: 3, refused: 7 });
+    expect(await attempts(t, 'a', 10)).toEqual({ allowed: 3, refused: 7 });
   });
 
-  it('keeps clients apart', () => {
+  it('keeps clients apart', async () => {
     const { t } = throttle();
-    attempts(t, 'a', 3);
-    expect(t.check('a')).toBe(10);
-    expect(t.check('b')).toBeUndefined();
+    await attempts(t, 'a', 3);
+    expect(await t.check('a')).toBe(10);
+    expect(await t.check('b')).toBeUndefined();
   });
 
-  it('with the admin numbers, 16 000 wrong tokens in 5 s (the hole found) get 10 through', () => {
+  it('with the admin numbers, 16 000 wrong tokens in 5 s (the hole found) get 10 through', async () => {
     const at = { ms: 0 };
     const t = createFailureThrottle({ ...ADMIN_AUTH_THROTTLE, clock: () => at.ms });
     let allowed = 0;
     for (let i = 0; i < 16_000; i++) {
       at.ms = Math.floor((i * 5000) / 16_000);
-      allowed += attempts(t, '203.0.113.7', 1).allowed;
+      allowed += (await attempts(t, '203.0.113.7', 1)).allowed;
     }
     expect(allowed).toBe(ADMIN_AUTH_THROTTLE.burst);
     // Then one every 10 s: a minute later, 6 more.
     at.ms = 5000 + 60_000;
-    expect(attempts(t, '203.0.113.7', 100).allowed).toBe(6);
+    expect((await attempts(t, '203.0.113.7', 100)).allowed).toBe(6);
   });
 
-  it('bounds memory: past maxClients the least recently failing client is forgotten', () => {
+  it('bounds memory: past maxClients the least recently failing client is forgotten', async () => {
     const { t } = throttle({ maxClients: 2 });
-    for (const key of ['a', 'b']) attempts(t, key, 3);
-    expect([t.check('a'), t.check('b')]).toEqual([10, 10]);
-    attempts(t, 'c', 3);
-    expect([t.check('a'), t.check('b'), t.check('c')]).toEqual([undefined, 10, 10]);
+    for (const key of ['a', 'b']) await attempts(t, key, 3);
+    expect([await t.check('a'), await t.check('b')]).toEqual([10, 10]);
+    await attempts(t, 'c', 3);
+    expect([await t.check('a'), await t.check('b'), await t.check('c')]).toEqual([undefined, 10, 10]);
   });
 
-  it('forgets a client once its attempts have refilled completely (it holds no room then)', () => {
+  it('forgets a client once its attempts have refilled completely (it holds no room then)', async () => {
     const { t, at } = throttle({ maxClients: 2 });
-    attempts(t, 'a', 3);
-    attempts(t, 'b', 1);
+    await attempts(t, 'a', 3);
+    await attempts(t, 'b', 1);
     at.ms += 10_000; // b is full again, a has one attempt back
-    expect(t.check('b')).toBeUndefined(); // forgets b
-    attempts(t, 'c', 3); // takes b's room: a is still remembered
-    expect(attempts(t, 'a', 5)).toEqual({ allowed: 1, refused: 4 });
+    expect(await t.check('b')).toBeUndefined(); // forgets b
+    await attempts(t, 'c', 3); // takes b's room: a is still remembered
+    expect(await attempts(t, 'a', 5)).toEqual({ allowed: 1, refused: 4 });
   });
 
   it.each([
