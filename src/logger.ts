@@ -87,6 +87,8 @@ export interface LoggerOptions {
 
 /** Buffered bytes that trigger a write to stdout (below it, lines wait for the next batch or a flush). */
 const LOG_BUFFER_BYTES = 8 * 1024;
+/** A quiet server's lines still appear within this long (a timer flushes what is buffered). */
+const LOG_FLUSH_INTERVAL_MS = 1000;
 
 export function createLogger(o: LoggerOptions = {}): Logger {
   let destination = o.destination;
@@ -101,6 +103,15 @@ export function createLogger(o: LoggerOptions = {}): Logger {
         // stdout gone (EPIPE): nothing left to write to.
       }
     });
+    // Under load the buffer fills in milliseconds; a quiet server (`npm start` on a laptop) would
+    // otherwise hold its lines until 8 KB gathered. unref: the timer never keeps a process alive.
+    setInterval(() => {
+      try {
+        buffered.flush();
+      } catch {
+        // destroyed or stdout gone: the exit handler has the last word.
+      }
+    }, LOG_FLUSH_INTERVAL_MS).unref();
     destination = buffered;
   }
   return pino(
