@@ -2,6 +2,7 @@
 // the rewriting core, every URI in scope (or passing by policy), every nested playlist found and
 // parsed, the total duration and the signature expiry it gets. `hlsgate doctor` runs it on S3,
 // `hlsgate import` on the local folder before uploading; the web admin can run it with its deps.
+import { SourceError, type PlaylistSource } from '../adapters/s3-playlist-source.js';
 import { decodeKeyPath, keyToCdnUrl } from '../core/cdn-url.js';
 import { compilePlaylist, PlaylistError, type CompiledPlaylist } from '../core/hls/manifest.js';
 import { OUT_OF_SCOPE_TEXT, rootUrlOf } from '../core/scope.js';
@@ -20,6 +21,15 @@ export interface VideoCheckDeps {
   expiry: (compiled: Pick<CompiledPlaylist, 'totalDuration' | 'endList' | 'playlistType'>) => number;
 }
 
+/** The step of the check a problem belongs to (how the web admin groups them; doctor prints them in order). */
+export type VideoCheckStep = 'found' | 'parses' | 'scope' | 'nested' | 'media';
+
+export interface VideoCheckFinding {
+  step: VideoCheckStep;
+  /** The same sentence as in `problems` / `warnings`. */
+  message: string;
+}
+
 export interface VideoCheckResult {
   id: string;
   playlistKey: string;
@@ -28,6 +38,10 @@ export interface VideoCheckResult {
   problems: string[];
   /** What plays but deserves a look (URIs passing unsigned). */
   warnings: string[];
+  /** `problems` and `warnings` with the step each belongs to, in the same order. */
+  findings: { problems: VideoCheckFinding[]; warnings: VideoCheckFinding[] };
+  /** Origins of the URIs that pass through unsigned (FOREIGN_URIS=pass), each once. */
+  foreignOrigins: string[];
   /** Playlist keys read (top first). */
   playlists: string[];
   /** Seconds: the longest media playlist's total. */
@@ -44,8 +58,40 @@ function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A loader over the service's playlist source (S3, or its caching front): a missing object is undefined. */
+export function playlistSourceLoader(source: Pick<PlaylistSource, 'get'>): VideoCheckDeps['load'] {
+  return async (key) => {
+    try {
+      const got = await source.get(key);
+      if (got.notModified) throw new Error('unexpected 304');
+      return got.body;
+    } catch (err) {
+      if (err instanceof SourceError && err.code === 'NotFound') return undefined;
+      throw err;
+    }
+  };
+}
+
 export async function checkVideo(video: { id: string; playlistKey: string; rootPrefix: string }, deps: VideoCheckDeps): Promise<VideoCheckResult> {
-  const result: VideoCheckResult = { id: video.id, playlistKey: video.playlistKey, ok: false, problems: [], warnings: [], playlists: [], totalDuration: 0 };
+  const result: VideoCheckResult = {
+    id: video.id,
+    playlistKey: video.playlistKey,
+    ok: false,
+    problems: [],
+    warnings: [],
+    findings: { problems: [], warnings: [] },
+    foreignOrigins: [],
+    playlists: [],
+    totalDuration: 0,
+  };
+  const problem = (step: VideoCheckStep, message: string): void => {
+    result.problems.push(message);
+    result.findings.problems.push({ step, message });
+  };
+  const warning = (step: VideoCheckStep, message: string): void => {
+    result.warnings.push(message);
+    result.findings.warnings.push({ step, message });
+  };
   const rootUrl = rootUrlOf(deps.cdnBaseUrl, video.rootPrefix);
   let longest: CompiledPlaylist | undefined;
   const seen = new Set<string>();
@@ -57,11 +103,12 @@ export async function checkVideo(video: { id: string; playlistKey: string; rootP
     try {
       body = await deps.load(key);
     } catch (err) {
-      result.problems.push(`${key}: cannot be read: ${describeError(err)}`);
+      problem(from === undefined ? 'found' : 'nested', `${key}: cannot be read: ${describeError(err)}`);
       return;
     }
     if (body === undefined) {
-      result.problems.push(from === undefined ? `playlist ${key} not found` : `nested playlist ${key} (named in ${from}) not found`);
+      if (from === undefined) problem('found', `playlist ${key} not found`);
+      else problem('nested', `nested playlist ${key} (named in ${from}) not found`);
       return;
     }
     result.playlists.push(key);
@@ -76,7 +123,7 @@ export async function checkVideo(video: { id: string; playlistKey: string; rootP
       });
     } catch (err) {
       if (err instanceof PlaylistError) {
-        result.problems.push(`${key}: hlsgate would refuse it: ${err.message}`);
+        problem('parses', `${key}: hlsgate would refuse it: ${err.message}`);
         return;
       }
       throw err;
@@ -85,17 +132,18 @@ export async function checkVideo(video: { id: string; playlistKey: string; rootP
       const where = `${key} line ${u.line} (${u.tag})`;
       if (u.reason === 'not-http') continue; // data:, skd://: never fetched from the CDN
       if (u.reason === 'foreign-host' && (deps.foreignUris ?? 'pass') === 'pass') {
-        result.warnings.push(`${where}: ${u.origin} ${OUT_OF_SCOPE_TEXT[u.reason]}: it passes through unsigned (FOREIGN_URIS=pass)`);
+        warning('scope', `${where}: ${u.origin} ${OUT_OF_SCOPE_TEXT[u.reason]}: it passes through unsigned (FOREIGN_URIS=pass)`);
+        if (!result.foreignOrigins.includes(u.origin)) result.foreignOrigins.push(u.origin);
         continue;
       }
-      result.problems.push(`${where}: URI "${u.uri.slice(0, 120)}" ${OUT_OF_SCOPE_TEXT[u.reason]}: hlsgate would refuse the playlist`);
+      problem('scope', `${where}: URI "${u.uri.slice(0, 120)}" ${OUT_OF_SCOPE_TEXT[u.reason]}: hlsgate would refuse the playlist`);
     }
     if (compiled.kind === 'media' && (longest === undefined || compiled.totalDuration > longest.totalDuration)) longest = compiled;
     const nested: string[] = [];
     for (const slot of compiled.slots) {
       if (slot.kind === 'playlist') {
         const rel = decodeKeyPath(slot.path);
-        if (rel === undefined) result.problems.push(`${key}: nested playlist path "${slot.path}" is not decodable`);
+        if (rel === undefined) problem('nested', `${key}: nested playlist path "${slot.path}" is not decodable`);
         else nested.push(video.rootPrefix + rel);
         continue;
       }
@@ -103,7 +151,7 @@ export async function checkVideo(video: { id: string; playlistKey: string; rootP
       if (deps.exists) {
         const rel = decodeKeyPath(new URL(slot.url).pathname.slice(new URL(rootUrl).pathname.length));
         const mediaKey = rel === undefined ? undefined : video.rootPrefix + rel;
-        if (mediaKey === undefined || !(await deps.exists(mediaKey))) result.problems.push(`${key}: ${mediaKey ?? slot.url} (named in it) not found`);
+        if (mediaKey === undefined || !(await deps.exists(mediaKey))) problem('media', `${key}: ${mediaKey ?? slot.url} (named in it) not found`);
       }
     }
     for (const n of nested) await visit(n, compiled.kind === 'multivariant' ? compiled.variables : imported, key);
@@ -114,7 +162,7 @@ export async function checkVideo(video: { id: string; playlistKey: string; rootP
     result.totalDuration = longest.totalDuration;
     result.expires = deps.expiry(longest);
   }
-  if (result.problems.length === 0 && longest === undefined && result.playlists.length > 0) result.problems.push(`${video.playlistKey}: no media playlist found under it`);
+  if (result.problems.length === 0 && longest === undefined && result.playlists.length > 0) problem('parses', `${video.playlistKey}: no media playlist found under it`);
   result.ok = result.problems.length === 0;
   return result;
 }

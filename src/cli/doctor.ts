@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config.js';
 import { openCatalog, type Video } from '../adapters/catalog.js';
-import { createS3Client, createS3PlaylistSource, SourceError, type PlaylistSource } from '../adapters/s3-playlist-source.js';
+import { createS3Client, createS3PlaylistSource } from '../adapters/s3-playlist-source.js';
 import { loadSigningKey, type SigningKey } from '../core/cloudfront/signer.js';
 import { signatureExpiry } from '../playback/load-signed-playlist.js';
 import { createAwsClients, destroyClients } from '../aws/clients.js';
@@ -15,7 +15,7 @@ import { keyDer } from '../aws/discover.js';
 import { checkLine, controlPlaneChecks, type Check } from '../aws/doctor-checks.js';
 import { checkClock, fetchControlPlaneFacts, liveProbe, publicDerOf, videoLines, type FetchFn } from '../aws/doctor.js';
 import { AwsCallError } from '../aws/errors.js';
-import { checkVideo, type VideoCheckDeps } from '../aws/video-check.js';
+import { checkVideo, playlistSourceLoader, type VideoCheckDeps } from '../aws/video-check.js';
 import { parse, UsageError } from './args.js';
 import type { CliIO, Command } from './command.js';
 import type { ClientFactory } from './aws.js';
@@ -38,19 +38,6 @@ interface Chain {
   foreignUris: 'pass' | 'refuse';
   expiry: VideoCheckDeps['expiry'];
   clockUrl: string;
-}
-
-function loaderFor(source: PlaylistSource): VideoCheckDeps['load'] {
-  return async (key) => {
-    try {
-      const got = await source.get(key);
-      if (got.notModified) throw new Error('unexpected 304');
-      return got.body;
-    } catch (err) {
-      if (err instanceof SourceError && err.code === 'NotFound') return undefined;
-      throw err;
-    }
-  };
 }
 
 async function dataPlane(chain: Chain, io: CliIO, fetchFn: FetchFn): Promise<Check[]> {
@@ -79,7 +66,7 @@ async function dataPlane(chain: Chain, io: CliIO, fetchFn: FetchFn): Promise<Che
   } catch (err) {
     checks.push({ id: 'catalog', status: 'FAIL', message: `cannot open the catalog: ${err instanceof Error ? err.message : String(err)}`, fix: 'check DATABASE_URL' });
   }
-  const deps: VideoCheckDeps = { load: loaderFor(source), cdnBaseUrl: chain.cdnBaseUrl, maxPlaylistBytes: chain.maxPlaylistBytes, foreignUris: chain.foreignUris, expiry: chain.expiry };
+  const deps: VideoCheckDeps = { load: playlistSourceLoader(source), cdnBaseUrl: chain.cdnBaseUrl, maxPlaylistBytes: chain.maxPlaylistBytes, foreignUris: chain.foreignUris, expiry: chain.expiry };
   let sample: string | undefined;
   for (const v of videos) {
     const r = await checkVideo(v, deps);
